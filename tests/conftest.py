@@ -58,3 +58,28 @@ eio_impl, eio_pair = _kernel_fixture("eio")
 sio_impl, sio_pair = _kernel_fixture("sio")
 json_impl, json_pair = _kernel_fixture("json")
 ws_impl, ws_pair = _kernel_fixture("ws")
+
+
+JS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "js")
+
+
+@pytest.fixture(scope="session")
+def node_js():
+    """Path of ``tests/js`` with its npm packages installed; run scripts there with ``node``.
+
+    Fails in CI (``CI`` set) when Node.js is missing, skips with the reason elsewhere.
+    """
+    import shutil
+    import subprocess
+
+    node = shutil.which("node")
+    npm = shutil.which("npm")
+    if not node or not npm:
+        if os.environ.get("CI"):
+            pytest.fail("Node.js and npm are required for the JavaScript client tests")
+        pytest.skip("Node.js/npm not installed: JavaScript client tests skipped")
+    if not os.path.isdir(os.path.join(JS_DIR, "node_modules", "socket.io-client")):
+        subprocess.run(
+            [npm, "install", "--no-audit", "--no-fund"], cwd=JS_DIR, check=True, capture_output=True
+        )
+    return JS_DIR
