@@ -295,9 +295,9 @@ cdef class FrameParser:
         cdef Py_buffer view
         cdef list items = []
         if self._error is not None:
-            raise WebSocketError(
-                f"parser already failed: {self._error}", self._error.close_code
-            )
+            exc = WebSocketError(f"parser already failed: {self._error}", self._error.close_code)
+            exc.items = []
+            raise exc
         PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
         try:
             if self._closed:

@@ -185,9 +185,9 @@ class FrameParser:
         items.
         """
         if self._error is not None:
-            raise WebSocketError(
-                f"parser already failed: {self._error}", self._error.close_code
-            )
+            exc = WebSocketError(f"parser already failed: {self._error}", self._error.close_code)
+            exc.items = []
+            raise exc
         if type(data) is not bytes:
             data = memoryview(data).tobytes()
         items: list[tuple[int, object]] = []
