@@ -1,0 +1,100 @@
+"""Running a user's Socket.IO handler the way Flask-SocketIO does.
+
+Every handler runs inside the Flask app context and a request context built from the connection's
+WSGI environ, with ``request.sid``, ``request.namespace`` and ``request.event`` set, the user
+session in place (see :mod:`.sessions`), and its exceptions routed to the registered error
+handlers.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import TYPE_CHECKING, Any, Callable
+
+import flask
+
+from ..socketio.exceptions import ConnectionRefusedError
+from .sessions import install_managed_session, prepare_context, save_flask_session
+
+if TYPE_CHECKING:
+    from .extension import SocketIO
+
+#: events whose handlers may be written with or without their one argument (``auth`` for
+#: ``connect``, ``reason`` for ``disconnect``)
+OPTIONAL_ARGUMENT_EVENTS = ("connect", "disconnect")
+
+
+def accepts_argument(handler: Callable) -> bool:
+    """Whether ``handler`` can be called with one positional argument.
+
+    Decided once when a handler is registered, from its signature, rather than by calling it and
+    catching ``TypeError`` (which would also catch a ``TypeError`` raised inside the handler and
+    call it a second time).
+    """
+    try:
+        signature = inspect.signature(handler)
+    except (TypeError, ValueError):
+        # no introspectable signature (some builtins and C callables): assume the modern form
+        return True
+    try:
+        signature.bind(None)
+    except TypeError:
+        return False
+    return True
+
+
+def run_handler(
+    socketio: SocketIO,
+    handler: Callable,
+    message: str | None,
+    namespace: str,
+    sid: str,
+    args: tuple | list,
+    takes_argument: bool = True,
+) -> Any:
+    """Call ``handler`` for ``message`` from client ``sid`` in ``namespace``, in Flask context.
+
+    ``args`` are the arguments the Socket.IO server passed after the sid: the event's data, or
+    ``(environ, auth)`` for ``connect`` and ``(reason,)`` for ``disconnect``. Returns what the
+    handler (or the error handler that caught its exception) returned: the acknowledgement.
+    """
+    environ = socketio.server.get_environ(sid, namespace=namespace)
+    if not environ:
+        # a client this server has no record of (already gone): nothing to run the handler for
+        return "", 400
+    app = environ.get("flask.app") or socketio.app
+    manage_session = socketio.manage_session  # read per event: it may change at run time
+    ctx = app.request_context(environ)
+    prepare_context(ctx, environ, manage_session)
+    with ctx:
+        if manage_session:
+            install_managed_session(ctx, environ)
+            session_obj = None
+        else:
+            session_obj = flask.session._get_current_object()
+        request = ctx.request
+        request.sid = sid
+        request.namespace = namespace
+        request.event = {"message": message, "args": args}
+        try:
+            if message == "connect":
+                if takes_argument:
+                    ret = handler(args[1] if len(args) > 1 else None)
+                else:
+                    ret = handler()
+            elif message == "disconnect" and not takes_argument:
+                ret = handler()
+            else:
+                ret = handler(*args)
+        except ConnectionRefusedError:
+            raise  # the Socket.IO server turns it into a CONNECT_ERROR
+        except Exception as exc:
+            error_handler = socketio.exception_handlers.get(
+                namespace, socketio.default_exception_handler
+            )
+            if error_handler is None:
+                raise
+            return error_handler(exc)
+        if session_obj is not None:
+            save_flask_session(app, session_obj)
+        return ret
