@@ -1,7 +1,8 @@
-"""The ``ws`` kernel (RFC 6455 frames), on both implementations.
+"""The ``ws`` kernel (RFC 6455 frames), on both implementations: RFC examples, every protocol
+violation with its close code, limits, refusal after close or error, compiled build checks.
 
-RFC examples, every protocol violation with its close code, wsproto as an oracle in both
-directions, split-invariance and compiled == pure properties.
+Properties (split invariance, wsproto as an oracle, compiled == pure) are in
+``test_kernel_ws_properties.py``.
 """
 
 from __future__ import annotations
@@ -10,16 +11,10 @@ import struct
 import tracemalloc
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from wsproto.frame_protocol import FrameProtocol, Opcode
 
 from fastsock.exceptions import WebSocketError
 
 MASK = b"\x37\xfa\x21\x3d"  # the masking key of the RFC 6455 §5.7 examples
-PROPERTY = settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
 
 
 def raw_frame(b0: int, payload: bytes = b"", mask: bytes | None = MASK, length=None) -> bytes:
@@ -29,8 +24,10 @@ def raw_frame(b0: int, payload: bytes = b"", mask: bytes | None = MASK, length=N
     n = len(payload) if length is None else length
     if isinstance(n, tuple):
         kind, value = n
-        header = struct.pack("!BBH", b0, b1 | 126, value) if kind == "16" else struct.pack(
-            "!BBQ", b0, b1 | 127, value
+        header = (
+            struct.pack("!BBH", b0, b1 | 126, value)
+            if kind == "16"
+            else struct.pack("!BBQ", b0, b1 | 127, value)
         )
     elif n < 126:
         header = struct.pack("!BB", b0, b1 | n)
@@ -73,15 +70,11 @@ def test_rfc_examples_built(ws_impl):
     """RFC 6455 §5.7, byte for byte."""
     ws = ws_impl
     assert ws.build_frame(ws.TEXT, "Hello") == bytes.fromhex("810548656c6c6f")
-    assert ws.build_frame(ws.TEXT, b"Hello", mask=MASK) == bytes.fromhex(
-        "818537fa213d7f9f4d5158"
-    )
+    assert ws.build_frame(ws.TEXT, b"Hello", mask=MASK) == bytes.fromhex("818537fa213d7f9f4d5158")
     assert ws.build_frame(ws.TEXT, "Hel", fin=False) == bytes.fromhex("010348656c")
     assert ws.build_frame(ws.CONTINUATION, "lo") == bytes.fromhex("80026c6f")
     assert ws.build_frame(ws.PING, b"Hello") == bytes.fromhex("890548656c6c6f")
-    assert ws.build_frame(ws.PONG, b"Hello", mask=MASK) == bytes.fromhex(
-        "8a8537fa213d7f9f4d5158"
-    )
+    assert ws.build_frame(ws.PONG, b"Hello", mask=MASK) == bytes.fromhex("8a8537fa213d7f9f4d5158")
     data = bytes(range(256))
     assert ws.build_frame(ws.BINARY, data) == b"\x82\x7e\x01\x00" + data
     data = bytes(65536)
@@ -173,7 +166,7 @@ def test_rfc_examples_parsed(ws_impl):
     assert parser.feed(bytes.fromhex("818537fa213d7f9f4d5158")) == [(ws.TEXT, "Hello")]
     assert parser.feed(bytes.fromhex("8a8537fa213d7f9f4d5158")) == [(ws.PONG, b"Hello")]
     server = ws.FrameParser(require_mask=False)
-    stream = bytes.fromhex("810548656c6c6f" "010348656c" "890548656c6c6f" "80026c6f")
+    stream = bytes.fromhex("810548656c6c6f010348656c890548656c6c6f80026c6f")
     assert server.feed(stream) == [(ws.TEXT, "Hello"), (ws.PING, b"Hello"), (ws.TEXT, "Hello")]
     data = bytes(range(256)) * 256
     assert server.feed(ws.build_frame(ws.BINARY, data)) == [(ws.BINARY, data)]
@@ -262,8 +255,24 @@ def test_require_mask_false_accepts_both(ws_impl):
 def test_close_items(ws_impl):
     ws = ws_impl
     assert ws.FrameParser().feed(raw_frame(0x88)) == [(ws.CLOSE, (None, ""))]
-    for code in (1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000,
-                 3999, 4000, 4999):
+    for code in (
+        1000,
+        1001,
+        1002,
+        1003,
+        1007,
+        1008,
+        1009,
+        1010,
+        1011,
+        1012,
+        1013,
+        1014,
+        3000,
+        3999,
+        4000,
+        4999,
+    ):
         payload = code.to_bytes(2, "big") + "ok ✓".encode()
         assert ws.FrameParser().feed(raw_frame(0x88, payload)) == [(ws.CLOSE, (code, "ok ✓"))]
 
@@ -351,7 +360,9 @@ VIOLATIONS = [
 ]
 
 
-@pytest.mark.parametrize("stream, code", [v[1:] for v in VIOLATIONS], ids=[v[0] for v in VIOLATIONS])
+@pytest.mark.parametrize(
+    "stream, code", [v[1:] for v in VIOLATIONS], ids=[v[0] for v in VIOLATIONS]
+)
 def test_violation(ws_impl, stream, code):
     err = expect_error(ws_impl.FrameParser(), stream, code)
     assert str(err)
@@ -408,199 +419,3 @@ def test_compiled_module_is_compiled(ws_pair):
     assert sorted(compiled.__all__) == sorted(pure.__all__)
     for name in pure.__all__:
         assert hasattr(compiled, name), name
-
-
-# ---------------------------------------------------------------------------------------------
-# properties: split invariance, wsproto as an oracle, compiled == pure
-
-masks = st.binary(min_size=4, max_size=4)
-controls = st.tuples(st.sampled_from([9, 10]), st.binary(max_size=125))
-data_messages = st.one_of(
-    st.tuples(st.just(1), st.text(max_size=200)),
-    st.tuples(st.just(2), st.binary(max_size=200)),
-    st.tuples(st.just(2), st.integers(126, 70_000).map(lambda n: bytes([n % 251]) * n)),
-)
-
-
-def split_points(draw, length: int, max_cuts: int) -> list[int]:
-    cuts = sorted(draw(st.lists(st.integers(0, length), max_size=max_cuts)))
-    return [0, *cuts, length]
-
-
-def chunks(data: bytes, bounds: list[int]) -> list[bytes]:
-    return [data[a:b] for a, b in zip(bounds, bounds[1:])]
-
-
-@st.composite
-def client_streams(draw):
-    """(stream, expected items): fragmented messages, interleaved controls, random masks."""
-    frames, expected = [], []
-    for opcode, message in draw(st.lists(st.one_of(data_messages, controls), max_size=6)):
-        if opcode >= 8:
-            frames.append(raw_frame(0x80 | opcode, message, draw(masks)))
-            expected.append((opcode, message))
-            continue
-        payload = message.encode() if opcode == 1 else message
-        # Fragments cut anywhere, also inside a UTF-8 sequence.
-        pieces = chunks(payload, split_points(draw, len(payload), 3))
-        for i, piece in enumerate(pieces):
-            fin = i == len(pieces) - 1
-            frames.append(raw_frame((0x80 if fin else 0) | (opcode if i == 0 else 0), piece,
-                                    draw(masks)))
-            if not fin and draw(st.booleans()):
-                ctrl_op, ctrl = draw(controls)
-                frames.append(raw_frame(0x80 | ctrl_op, ctrl, draw(masks)))
-                expected.append((ctrl_op, ctrl))
-        expected.append((opcode, message))
-    if draw(st.booleans()):
-        code = draw(st.sampled_from([1000, 1001, 1011, 3000, 4999]))
-        reason = draw(st.text(max_size=20))
-        frames.append(raw_frame(0x88, code.to_bytes(2, "big") + reason.encode(), draw(masks)))
-        expected.append((8, (code, reason)))
-    return b"".join(frames), expected
-
-
-@PROPERTY
-@given(case=client_streams(), data=st.data())
-def test_any_split_gives_the_same_items(ws_impl, case, data):
-    stream, expected = case
-    parser = ws_impl.FrameParser()
-    items = []
-    for chunk in chunks(stream, split_points(data.draw, len(stream), 12)):
-        items.extend(parser.feed(chunk))
-    assert items == expected
-
-
-def _wsproto_items(proto: FrameProtocol, data: bytes) -> list:
-    """Items in our format from wsproto frames: data frames reassembled into messages."""
-    proto.receive_bytes(data)
-    items, parts = [], []
-    for frame in proto.received_frames():
-        if frame.opcode is Opcode.CLOSE:
-            code, reason = frame.payload
-            items.append((8, (None if code == 1005 else int(code), reason)))
-        elif frame.opcode in (Opcode.PING, Opcode.PONG):
-            items.append((int(frame.opcode), bytes(frame.payload)))
-        else:
-            parts.append(frame.payload)
-            if frame.message_finished:
-                if isinstance(parts[0], str):
-                    items.append((1, "".join(parts)))
-                else:
-                    items.append((2, b"".join(bytes(p) for p in parts)))
-                parts = []
-    return items
-
-
-@st.composite
-def messages_with_fragments(draw):
-    """[(opcode, message, fragments)]: what to send, and how to cut data messages."""
-    out = []
-    for opcode, message in draw(st.lists(st.one_of(data_messages, controls), max_size=6)):
-        if opcode == 1:
-            # wsproto's sender takes str fragments: cut at character boundaries.
-            pieces = chunks(message, split_points(draw, len(message), 3))
-        elif opcode == 2:
-            pieces = chunks(message, split_points(draw, len(message), 3))
-        else:
-            pieces = [message]
-        out.append((opcode, message, pieces))
-    return out
-
-
-@PROPERTY
-@given(messages=messages_with_fragments(), mask=st.one_of(st.none(), masks),
-       close=st.sampled_from([None, (1000, ""), (1001, "bye ✓"), (4000, "x" * 100)]))
-def test_our_frames_parse_in_wsproto(ws_impl, messages, mask, close):
-    """Server frames we build parse in a wsproto client; masked ones in a wsproto server."""
-    ws = ws_impl
-    frames, expected = [], []
-    for opcode, message, pieces in messages:
-        for i, piece in enumerate(pieces):
-            fin = i == len(pieces) - 1
-            frames.append(ws.build_frame(opcode if i == 0 else ws.CONTINUATION, piece, fin=fin,
-                                         mask=mask))
-        expected.append((opcode, message))
-    if close is not None:
-        frames.append(ws.build_close(*close) if mask is None else ws.build_frame(
-            ws.CLOSE, close[0].to_bytes(2, "big") + close[1].encode(), mask=mask))
-        expected.append((8, close))
-    peer = FrameProtocol(client=mask is None, extensions=[])
-    assert _wsproto_items(peer, b"".join(frames)) == expected
-
-
-@PROPERTY
-@given(messages=messages_with_fragments(), data=st.data(),
-       close=st.sampled_from([None, (1000, ""), (1003, "nope"), (3000, "é" * 40)]))
-def test_wsproto_client_frames_parse_in_ours(ws_impl, messages, data, close):
-    proto = FrameProtocol(client=True, extensions=[])
-    frames, expected = [], []
-    for opcode, message, pieces in messages:
-        if opcode == 9:
-            frames.append(proto.ping(message))
-        elif opcode == 10:
-            frames.append(proto.pong(message))
-        else:
-            for i, piece in enumerate(pieces):
-                frames.append(proto.send_data(piece, fin=i == len(pieces) - 1))
-        expected.append((opcode, message))
-    if close is not None:
-        frames.append(proto.close(*close))
-        expected.append((8, close))
-    stream = b"".join(bytes(f) for f in frames)
-    parser = ws_impl.FrameParser()
-    items = []
-    for chunk in chunks(stream, split_points(data.draw, len(stream), 8)):
-        items.extend(parser.feed(chunk))
-    assert items == expected
-
-
-# Streams mixing valid frames, broken headers and garbage, for the compiled == pure check.
-_header_bytes = st.integers(0, 255)
-_noise_frames = st.one_of(
-    client_streams().map(lambda case: case[0]),
-    st.builds(lambda b0, payload, mask: raw_frame(b0, payload, mask), _header_bytes,
-              st.binary(max_size=130), st.one_of(st.none(), masks)),
-    st.builds(lambda b0, n, mask: raw_frame(b0, length=("64", n), mask=mask), _header_bytes,
-              st.integers(0, (1 << 64) - 1), st.one_of(st.none(), masks)),
-    st.binary(max_size=20),
-)
-
-
-def _run(parser, pieces: list[bytes]) -> list:
-    """What a parser does with each piece: its items, or the error it raised."""
-    trace = []
-    for piece in pieces:
-        try:
-            trace.append(("items", parser.feed(piece)))
-        except WebSocketError as exc:
-            trace.append(("error", str(exc), exc.close_code, exc.items))
-    return trace
-
-
-@PROPERTY
-@given(parts=st.lists(_noise_frames, max_size=6), data=st.data(),
-       max_size=st.sampled_from([0, 5, 200, 1_000_000]), require_mask=st.booleans())
-def test_compiled_equals_pure(ws_pair, parts, data, max_size, require_mask):
-    compiled, pure = ws_pair
-    stream = b"".join(parts)
-    pieces = chunks(stream, split_points(data.draw, len(stream), 10)) + [b""]
-    results = [
-        _run(impl.FrameParser(max_message_size=max_size, require_mask=require_mask), pieces)
-        for impl in (compiled, pure)
-    ]
-    assert results[0] == results[1]
-
-
-@PROPERTY
-@given(opcode=st.integers(0, 15), payload=st.one_of(st.binary(max_size=300), st.text(max_size=80)),
-       fin=st.booleans(), rsv1=st.booleans(), mask=st.one_of(st.none(), masks))
-def test_compiled_builds_what_pure_builds(ws_pair, opcode, payload, fin, rsv1, mask):
-    compiled, pure = ws_pair
-    outcome = []
-    for impl in (compiled, pure):
-        try:
-            outcome.append(impl.build_frame(opcode, payload, fin=fin, rsv1=rsv1, mask=mask))
-        except ValueError as exc:
-            outcome.append(("ValueError", str(exc)))
-    assert outcome[0] == outcome[1]

@@ -15,16 +15,16 @@ import struct
 from .exceptions import WebSocketError
 
 __all__ = [
-    "CONTINUATION",
-    "TEXT",
     "BINARY",
     "CLOSE",
+    "CONTINUATION",
     "PING",
     "PONG",
-    "build_frame",
-    "build_close",
-    "accept_key",
+    "TEXT",
     "FrameParser",
+    "accept_key",
+    "build_close",
+    "build_frame",
 ]
 
 CONTINUATION = 0
@@ -149,16 +149,16 @@ class FrameParser:
     """
 
     __slots__ = (
-        "_max_size",
-        "_require_mask",
         "_buf",
+        "_closed",
+        "_error",
         "_header",
+        "_max_size",
         "_msg_opcode",
         "_msg_size",
         "_parts",
+        "_require_mask",
         "_text_tail",
-        "_closed",
-        "_error",
     )
 
     def __init__(self, max_message_size: int = 1_000_000, require_mask: bool = True) -> None:
@@ -291,9 +291,7 @@ class FrameParser:
             if length >> 63:
                 _fail("64-bit payload length with the most significant bit set")
         if opcode < 8 and self._msg_size + length > self._max_size:
-            _fail(
-                f"message larger than the limit of {self._max_size} bytes", 1009
-            )
+            _fail(f"message larger than the limit of {self._max_size} bytes", 1009)
         mask = bytes(buf[pos + size - 4 : pos + size]) if masked else None
         return opcode, fin, mask, length
 
