@@ -28,9 +28,35 @@ FUZZ = settings(
 # separator, multi-byte, truncated and invalid UTF-8) so that random input gets past the first
 # check often, plus fully arbitrary bytes and text (surrogates included).
 _FRAGMENTS = [
-    b"0", b"1", b"2", b"3", b"4", b"5", b"6", b"7", b"9", b"b", b"=", b"==", b"+", b"/", b"A",
-    b"QUJD", b"\x1e", b"\x1e\x1e", b"probe", b"{}", b"\xe2\x82\xac", b"\xe2\x82", b"\xff",
-    b"\xc0\xaf", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\x00", b" ", b"\n",
+    b"0",
+    b"1",
+    b"2",
+    b"3",
+    b"4",
+    b"5",
+    b"6",
+    b"7",
+    b"9",
+    b"b",
+    b"=",
+    b"==",
+    b"+",
+    b"/",
+    b"A",
+    b"QUJD",
+    b"\x1e",
+    b"\x1e\x1e",
+    b"probe",
+    b"{}",
+    b"\xe2\x82\xac",
+    b"\xe2\x82",
+    b"\xff",
+    b"\xc0\xaf",
+    b"\xed\xa0\x80",
+    b"\xf4\x90\x80\x80",
+    b"\x00",
+    b" ",
+    b"\n",
 ]
 near_bytes = st.lists(st.sampled_from(_FRAGMENTS), max_size=40).map(b"".join)
 near_text = near_bytes.map(lambda b: b.decode("utf-8", "surrogateescape"))

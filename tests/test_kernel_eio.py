@@ -80,8 +80,25 @@ def normalized(pkt):
 # Characters that reach every branch of the decoders.
 tricky_text = st.text(st.sampled_from("0123456789bB=+/Aaz\x1e€\ud800 \x00"), max_size=24)
 tricky_bytes = st.lists(
-    st.sampled_from([b"0", b"4", b"6", b"7", b"b", b"=", b"+", b"/", b"A", b"\x1e", b"\xe2\x82\xac",
-                     b"\xff", b"\xc3", b"\x00", b"QQ=="]),
+    st.sampled_from(
+        [
+            b"0",
+            b"4",
+            b"6",
+            b"7",
+            b"b",
+            b"=",
+            b"+",
+            b"/",
+            b"A",
+            b"\x1e",
+            b"\xe2\x82\xac",
+            b"\xff",
+            b"\xc3",
+            b"\x00",
+            b"QQ==",
+        ]
+    ),
     max_size=16,
 ).map(b"".join)
 decoder_inputs = st.one_of(
@@ -98,7 +115,7 @@ def outcome(func, *args, **kwargs):
     """A comparable result: the return value, or the exception's type and message."""
     try:
         return "ok", func(*args, **kwargs)
-    except Exception as exc:  # compared between implementations, never swallowed silently
+    except Exception as exc:  # noqa: BLE001 - compared between implementations
         return "error", type(exc), str(exc)
 
 
@@ -108,8 +125,15 @@ def outcome(func, *args, **kwargs):
 def test_exports_the_kernel_api(eio_impl):
     assert set(eio_impl.__all__) == API
     assert API <= set(dir(eio_impl))
-    assert [eio_impl.OPEN, eio_impl.CLOSE, eio_impl.PING, eio_impl.PONG, eio_impl.MESSAGE,
-            eio_impl.UPGRADE, eio_impl.NOOP] == list(range(7))
+    assert [
+        eio_impl.OPEN,
+        eio_impl.CLOSE,
+        eio_impl.PING,
+        eio_impl.PONG,
+        eio_impl.MESSAGE,
+        eio_impl.UPGRADE,
+        eio_impl.NOOP,
+    ] == list(range(7))
     for name in API:
         assert getattr(eio_impl, name) is not None
         if callable(getattr(eio_impl, name)):
@@ -160,8 +184,10 @@ DOC_PAYLOADS = [
     ("4hello\x1e4€", [(4, "hello"), (4, "€")]),
     ("4hello\x1ebAQID", [(4, "hello"), (4, b"\x01\x02\x03")]),
     ("2probe\x1e4hello\x1e1", [(2, "probe"), (4, "hello"), (1, None)]),
-    ('0{"sid":"abc123"}\x1e4user message\x1e2', [(0, '{"sid":"abc123"}'), (4, "user message"),
-                                                 (2, None)]),
+    (
+        '0{"sid":"abc123"}\x1e4user message\x1e2',
+        [(0, '{"sid":"abc123"}'), (4, "user message"), (2, None)],
+    ),
 ]
 
 
@@ -375,9 +401,11 @@ def oracle_decode_packet(encoded):
 
 
 def oracle_encode_payload(pkts):
-    return eio_payload.Payload(
-        packets=[eio_packet.Packet(t, data) for t, data in pkts]
-    ).encode().encode("utf-8")
+    return (
+        eio_payload.Payload(packets=[eio_packet.Packet(t, data) for t, data in pkts])
+        .encode()
+        .encode("utf-8")
+    )
 
 
 def oracle_decode_payload(body):
@@ -515,15 +543,34 @@ def test_pair_decode_payload(eio_pair, body, limit):
 accept_headers = st.lists(
     st.tuples(
         st.sampled_from(["gzip", "deflate", "GZip", "*", "br", "identity", "x-gzip", ""]),
-        st.sampled_from(["", ";q=0", ";q=1", ";q=0.5", ";q=0.500", ";q=1.0", ";q=2", ";q=abc",
-                         "; q=0.9", ";level=1;q=0.1", ";q=", ";Q=0.2", ";q=0.1234", ";q=1.001"]),
+        st.sampled_from(
+            [
+                "",
+                ";q=0",
+                ";q=1",
+                ";q=0.5",
+                ";q=0.500",
+                ";q=1.0",
+                ";q=2",
+                ";q=abc",
+                "; q=0.9",
+                ";level=1;q=0.1",
+                ";q=",
+                ";Q=0.2",
+                ";q=0.1234",
+                ";q=1.001",
+            ]
+        ),
     ),
     max_size=5,
 ).map(lambda entries: ", ".join(name + params for name, params in entries))
 
 
-@given(header=st.one_of(accept_headers, st.none(), st.text(max_size=20)),
-       size=st.integers(0, 40), threshold=st.integers(0, 41))
+@given(
+    header=st.one_of(accept_headers, st.none(), st.text(max_size=20)),
+    size=st.integers(0, 40),
+    threshold=st.integers(0, 41),
+)
 @PROPS
 def test_pair_compress(eio_pair, header, size, threshold):
     compiled, pure = eio_pair
@@ -569,8 +616,19 @@ def test_compression_threshold_matches_python_engineio(eio_impl):
 
 
 @pytest.mark.parametrize(
-    "header", [None, "", "gzip", "deflate", "gzip, deflate", "deflate, gzip", "br", "br, deflate",
-               "identity", "gzip;q=0.8, deflate;q=0.8"]
+    "header",
+    [
+        None,
+        "",
+        "gzip",
+        "deflate",
+        "gzip, deflate",
+        "deflate, gzip",
+        "br",
+        "br, deflate",
+        "identity",
+        "gzip;q=0.8, deflate;q=0.8",
+    ],
 )
 def test_chosen_encoding_matches_python_engineio(eio_impl, header):
     engineio_encoding, _ = engineio_polling_response(0, header)

@@ -31,18 +31,18 @@ cdef extern from "Python.h":
 CYTHON_COMPILED = cython.compiled
 
 __all__ = [
-    "OPEN",
     "CLOSE",
+    "MESSAGE",
+    "NOOP",
+    "OPEN",
     "PING",
     "PONG",
-    "MESSAGE",
     "UPGRADE",
-    "NOOP",
-    "encode_packet",
-    "decode_packet",
-    "encode_payload",
-    "decode_payload",
     "compress",
+    "decode_packet",
+    "decode_payload",
+    "encode_packet",
+    "encode_payload",
 ]
 
 OPEN, CLOSE, PING, PONG, MESSAGE, UPGRADE, NOOP = 0, 1, 2, 3, 4, 5, 6

@@ -17,23 +17,24 @@ from __future__ import annotations
 import binascii
 import re
 import zlib
-from typing import List, Optional, Sequence, Tuple, Union
+from collections.abc import Sequence
+from typing import Union
 
 from fastsock.exceptions import PacketError
 
 __all__ = [
-    "OPEN",
     "CLOSE",
+    "MESSAGE",
+    "NOOP",
+    "OPEN",
     "PING",
     "PONG",
-    "MESSAGE",
     "UPGRADE",
-    "NOOP",
-    "encode_packet",
-    "decode_packet",
-    "encode_payload",
-    "decode_payload",
     "compress",
+    "decode_packet",
+    "decode_payload",
+    "encode_packet",
+    "encode_payload",
 ]
 
 OPEN, CLOSE, PING, PONG, MESSAGE, UPGRADE, NOOP = 0, 1, 2, 3, 4, 5, 6
@@ -184,13 +185,13 @@ def decode_payload(body: bytes | str, max_packets: int = 10_000) -> list[tuple[i
     sep = "\x1e" if isinstance(body, str) else _SEPARATOR
     if body.count(sep) >= max_packets:  # type: ignore[arg-type]
         raise PacketError(f"too many packets in Engine.IO payload (more than {max_packets})")
-    packets: List[Tuple[int, Data]] = []
+    packets: list[tuple[int, Data]] = []
     for segment in body.split(sep):  # type: ignore[arg-type]
         packets.append(_decode_text(segment))
     return packets
 
 
-def _qvalue(params: str) -> Optional[float]:
+def _qvalue(params: str) -> float | None:
     """The q-value of one Accept-Encoding entry's parameters; None when malformed."""
     for param in params.split(";"):
         key, _, value = param.partition("=")
@@ -200,7 +201,7 @@ def _qvalue(params: str) -> Optional[float]:
     return 1.0
 
 
-def _choose_encoding(accept_encoding: str) -> Optional[str]:
+def _choose_encoding(accept_encoding: str) -> str | None:
     """The best of gzip/deflate per Accept-Encoding (RFC 9110 12.5.3), or None.
 
     Highest q-value wins; ties go to the client's order, then to gzip. ``q=0`` excludes an
@@ -224,9 +225,7 @@ def _choose_encoding(accept_encoding: str) -> Optional[str]:
     return best[1] if best is not None else None
 
 
-def compress(
-    body: bytes, accept_encoding: str | None, threshold: int
-) -> tuple[bytes, str | None]:
+def compress(body: bytes, accept_encoding: str | None, threshold: int) -> tuple[bytes, str | None]:
     """Apply HTTP compression to a polling response, as ``http_compression`` does.
 
     As in python-engineio, a body is compressed when ``len(body) >= threshold`` and the client
