@@ -41,6 +41,8 @@ _HEADER_7 = struct.Struct("!BB")
 _HEADER_16 = struct.Struct("!BBH")
 _HEADER_64 = struct.Struct("!BBQ")
 _utf8_decode = codecs.utf_8_decode
+# XOR-by-one-byte translation tables, built on first use of each key byte.
+_XOR_TABLES: list[bytes | None] = [None] * 256
 
 
 def _valid_close_code(code: int) -> bool:
@@ -119,14 +121,28 @@ def accept_key(key: str | bytes) -> str:
     return base64.b64encode(hashlib.sha1(key.strip() + _GUID).digest()).decode("ascii")
 
 
+def _xor_table(key: int) -> bytes:
+    table = _XOR_TABLES[key]
+    if table is None:
+        table = _XOR_TABLES[key] = bytes(b ^ key for b in range(256))
+    return table
+
+
 def _unmask(payload: bytes, mask: bytes) -> bytes:
-    # One big-integer XOR over the whole payload runs in C inside CPython: far faster than a
-    # Python loop over the bytes.
+    # Both ways run in C inside CPython, far faster than a Python loop over the bytes: one
+    # big-integer XOR wins for short payloads, four strided ``translate`` calls for long ones.
     length = len(payload)
-    if not length:
-        return b""
-    key = (mask * ((length + 3) >> 2))[:length]
-    return (int.from_bytes(payload, "big") ^ int.from_bytes(key, "big")).to_bytes(length, "big")
+    if length < 1024:
+        if not length:
+            return b""
+        key = (mask * ((length + 3) >> 2))[:length]
+        return (int.from_bytes(payload, "little") ^ int.from_bytes(key, "little")).to_bytes(
+            length, "little"
+        )
+    data = bytearray(payload)
+    for i in range(4):
+        data[i::4] = data[i::4].translate(_xor_table(mask[i]))
+    return bytes(data)
 
 
 def _fail(message: str, close_code: int = 1002) -> None:
