@@ -228,7 +228,7 @@ class FrameParser:
                 self._raise("data received after a close frame", 1002, items)
         elif buf is data:
             if pos < len(data):
-                self._buf = bytearray(data[pos:])
+                self._buf = bytearray(memoryview(data)[pos:])
         else:
             # Deleting a prefix of a bytearray only moves its start: amortized O(1).
             del buf[:pos]
