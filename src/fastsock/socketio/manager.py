@@ -85,7 +85,7 @@ class Manager:
         self.server: Any = None
         self.logger: logging.Logger | None = None
         self.json: Any = None
-        #: namespace -> room -> sid -> eio Socket; the room ``None`` holds every client
+        #: namespace -> room -> sid -> eio Socket; the room ``None`` holds every accepted client
         self.rooms: dict[str, dict[Hashable, dict[str, Any]]] = {}
         #: sid -> {0: id counter, ack id: callback}
         self.callbacks: dict[str, dict[int, Any]] = {}
@@ -171,9 +171,8 @@ class Manager:
         with self._lock:
             self._clients.setdefault(namespace, {})[sid] = client
             self._by_eio.setdefault(eio_sid, {})[namespace] = client
-            ns_rooms = self.rooms.setdefault(namespace, {})
-            ns_rooms.setdefault(None, {})[sid] = socket
-            ns_rooms[sid] = {sid: socket}
+            # only its own room for now: namespace broadcasts reach it once it is accepted
+            self.rooms.setdefault(namespace, {})[sid] = {sid: socket}
         return sid
 
     def connect(self, sid: str, namespace: str) -> str | None:
@@ -188,7 +187,10 @@ class Manager:
             if sid is None:
                 return None
             client = self._clients[namespace][sid]
-        client.state = CONNECTED
+        with self._lock:
+            if client.state == PENDING:
+                self.rooms[namespace].setdefault(None, {})[sid] = client.socket
+                client.state = CONNECTED
         return sid
 
     def pre_disconnect(self, sid: str, namespace: str) -> str | None:
