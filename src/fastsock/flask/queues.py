@@ -1,4 +1,11 @@
-"""The client manager for a ``message_queue`` URL."""
+"""The client manager for a ``message_queue`` URL.
+
+The pub/sub managers themselves belong to :mod:`fastsock.socketio` (python-socketio's names:
+``RedisManager``, ``KombuManager``, ``KafkaManager``, ``ZmqManager``). Until a backend is
+available there, :class:`PendingQueueManager` stands in: it carries the URL, channel and
+``write_only`` flag, never connects, and refuses to emit with a clear error instead of dropping
+events silently.
+"""
 
 from __future__ import annotations
 
@@ -30,6 +37,28 @@ def manager_class_name(url: str) -> str:
     return "KombuManager"
 
 
+class PendingQueueManager(_sio.Manager):
+    """A message-queue manager whose backend is not available yet (see the module docstring).
+
+    It behaves as the in-memory manager for this process's own clients, and raises
+    ``NotImplementedError`` where the queue would be needed (publishing).
+    """
+
+    def __init__(self, url: str, channel: str = "flask-socketio", write_only: bool = False,
+                 backend: str = "") -> None:
+        super().__init__()
+        self.url = url
+        self.channel = channel
+        self.write_only = write_only
+        self.backend = backend
+
+    def emit(self, *args: Any, **kwargs: Any) -> None:
+        """Refuse: publishing needs the queue backend."""
+        raise NotImplementedError(
+            f"message queue {self.url!r}: fastsock.socketio.{self.backend} is not available yet"
+        )
+
+
 def queue_manager(url: str, channel: str, write_only: bool) -> Any:
     """Build (without connecting) the pub/sub client manager for the message queue at ``url``.
 
@@ -39,5 +68,5 @@ def queue_manager(url: str, channel: str, write_only: bool) -> Any:
     name = manager_class_name(url)
     manager_class = getattr(_sio, name, None)
     if manager_class is None:
-        raise ValueError(f"message queue {url!r} needs fastsock.socketio.{name}, not available")
+        return PendingQueueManager(url, channel=channel, write_only=write_only, backend=name)
     return manager_class(url, channel=channel, write_only=write_only)

@@ -15,6 +15,7 @@ from flask.testing import EnvironBuilder
 
 from .. import socketio as _sio
 from .._kernels import sio as _sio_kernel
+from .queues import PendingQueueManager
 
 if TYPE_CHECKING:
     import flask
@@ -62,8 +63,10 @@ class SocketIOTestClient:
         self._lock = threading.Lock()
         self._partial: Any = None  # a binary packet still waiting for attachments
         server = socketio.server
-        pubsub = getattr(_sio, "PubSubManager", None)
-        if pubsub is not None and isinstance(server.manager, pubsub):
+        queue_classes = tuple(
+            cls for cls in (getattr(_sio, "PubSubManager", None), PendingQueueManager) if cls
+        )
+        if isinstance(server.manager, queue_classes):
             raise RuntimeError(
                 "Test client cannot be used with a message queue. Disable the queue on your "
                 "test configuration."
