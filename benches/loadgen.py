@@ -1,0 +1,520 @@
+"""A Socket.IO load generator that is faster than the servers it measures.
+
+One process, asyncio on uvloop, raw TCP sockets and our own minimal WebSocket client: it speaks
+Engine.IO v4 / Socket.IO v5 over ``transport=websocket`` directly (no polling, no compression),
+answers pings, joins every client to one room and then drives the scenarios of
+``benches/e2e/app.py`` through a control connection::
+
+    python benches/loadgen.py --url http://127.0.0.1:PORT --clients 1000 \\
+        --scenarios rss,broadcast,fanout,latency --duration 3 --server-pid PID
+
+Deliveries are counted per frame without decoding them; the sequence number of every event is
+checked (each client must receive every broadcast exactly once, in order) and the timestamp in the
+payload is parsed only on a strided sample of connections, for latency. The generator reports its
+own CPU share next to the server's, so its headroom is visible in every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import sys
+import time
+from urllib.parse import urlsplit
+
+try:
+    from fastsock._ws_c import build_frame
+except ImportError:  # a pure build: the twin has the same behaviour
+    from fastsock._ws_py import build_frame
+
+TEXT = 1
+PONG = 10
+CLOSE = 8
+ROOM = "bench"
+# Payload prefixes of the two benchmark events; the sequence number follows at once.
+B_PREFIX = b'42["b",['
+F_PREFIX = b'42["f",['
+PREFIX_LEN = 8
+COMMA = 44
+# Connections sampled for latency: about this many, strided over the whole room.
+LATENCY_CONNS = 500
+
+clock = time.monotonic
+
+
+def raise_fd_limit() -> int:
+    """Raise the soft RLIMIT_NOFILE to the hard limit; return the new soft limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard
+
+
+def cpu_seconds() -> float:
+    """CPU time (user + system) this process has used."""
+    t = os.times()
+    return t.user + t.system
+
+
+class Conn(asyncio.Protocol):
+    """One WebSocket Socket.IO client; counts the benchmark events it receives."""
+
+    def __init__(self, lg: LoadGen, idx: int) -> None:
+        self.lg = lg
+        self.idx = idx
+        self.transport = None
+        self.mask = os.urandom(4)
+        self.rest = b""
+        self.upgraded = False
+        self.joined = lg.loop.create_future()
+        self.closed = False
+        self.acks: dict[int, asyncio.Future] = {}
+        self.next_ack = 1
+        self.sample = False
+        self.sender = -1  # this client's index among the fan-out senders, or -1
+        self.inflight = 0
+        self.reset()
+
+    def reset(self) -> None:
+        """Zero the per-scenario counters."""
+        self.cnt_b = self.last_b = self.bad_b = 0
+        self.cnt_f = self.sum_f = self.sq_f = 0
+
+    # --- transport callbacks -------------------------------------------------------------
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        host = self.lg.host
+        key = "dGhlIHNhbXBsZSBub25jZQ=="  # any 16-byte base64 value is a valid key
+        transport.write(
+            f"GET {self.lg.path}?EIO=4&transport=websocket HTTP/1.1\r\nHost: {host}\r\n"
+            f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n".encode("latin-1")
+        )
+
+    def connection_lost(self, exc) -> None:
+        self.closed = True
+        self.lg.lost_conns += 1
+        if not self.joined.done():
+            self.joined.set_exception(ConnectionError(f"client {self.idx} closed: {exc}"))
+        for fut in self.acks.values():
+            if not fut.done():
+                fut.set_exception(ConnectionError("connection closed"))
+
+    def data_received(self, data: bytes) -> None:
+        if self.rest:
+            data = self.rest + data
+            self.rest = b""
+        if not self.upgraded:
+            end = data.find(b"\r\n\r\n")
+            if end < 0:
+                self.rest = data
+                return
+            if not data.startswith(b"HTTP/1.1 101"):
+                self.fail(f"handshake refused: {data[:end].decode('latin-1')!r}")
+                return
+            self.upgraded = True
+            data = data[end + 4:]
+        lg = self.lg
+        smp = self.sample and lg.sampling
+        now = clock() if smp else 0.0
+        n = len(data)
+        pos = nb = nf = 0
+        last = self.last_b
+        bad = self.bad_b
+        # The hot loop: walk frame headers, look only at the event prefix and sequence number.
+        while n - pos >= 2:
+            size = data[pos + 1]
+            if size < 126:
+                start = pos + 2
+            elif size == 126:
+                if n - pos < 4:
+                    break
+                start = pos + 4
+                size = (data[pos + 2] << 8) | data[pos + 3]
+            elif size == 127:
+                if n - pos < 10:
+                    break
+                start = pos + 10
+                size = int.from_bytes(data[pos + 2:start], "big")
+            else:
+                self.fail("server sent a masked frame")
+                return
+            end = start + size
+            if end > n:
+                break
+            if data.startswith(B_PREFIX, start):
+                comma = data.index(COMMA, start + PREFIX_LEN, end)
+                seq = int(data[start + PREFIX_LEN:comma])
+                if seq != last + 1:
+                    bad += 1
+                last = seq
+                nb += 1
+                if smp:
+                    lg.latencies.append(now - float(data[comma + 1:data.index(COMMA, comma + 1)]))
+            elif data.startswith(F_PREFIX, start):
+                comma = data.index(COMMA, start + PREFIX_LEN, end)
+                mid = int(data[start + PREFIX_LEN:comma])
+                self.cnt_f += 1
+                self.sum_f += mid
+                self.sq_f += mid * mid
+                nf += 1
+                if smp:
+                    lg.latencies.append(now - float(data[comma + 1:data.index(COMMA, comma + 1)]))
+                if self.sender >= 0 and mid % lg.n_senders == self.sender:
+                    self.inflight -= 1
+                    lg.fan_sent_next(self)
+            else:
+                self.control_frame(data[pos] & 0x0F, data[start:end])
+                if self.closed:
+                    return
+            pos = end
+        if pos < n:
+            self.rest = data[pos:]
+        if nb:
+            self.cnt_b += nb
+            self.last_b = last
+            self.bad_b = bad
+        lg.delivered += nb + nf
+        lg.reads += 1
+
+    # --- everything that is not a benchmark event ----------------------------------------
+    def control_frame(self, opcode: int, payload: bytes) -> None:
+        """Handle a frame that is not a benchmark event: pings, connect, acks, close."""
+        if opcode == CLOSE:
+            self.fail("server closed the WebSocket")
+            return
+        if opcode == 9:
+            self.transport.write(build_frame(PONG, payload, mask=self.mask))
+            return
+        if opcode != TEXT or not payload:
+            return
+        kind = payload[:1]
+        if kind == b"2":
+            self.send_text("3")
+        elif kind == b"0":
+            self.send_text("40")
+        elif payload.startswith(b"40"):
+            self.emit("join", ROOM, callback=self._joined)
+        elif payload.startswith(b"43"):
+            body = payload.index(b"[")
+            fut = self.acks.pop(int(payload[2:body]), None)
+            if fut is not None and not fut.done():
+                fut.set_result(json.loads(payload[body:]))
+        elif payload.startswith(b"44"):
+            self.fail(f"connect refused: {payload[2:].decode('utf-8', 'replace')}")
+        elif kind == b"1" or payload.startswith(b"41"):
+            self.fail("server closed the session")
+
+    def _joined(self, fut: asyncio.Future) -> None:
+        if not self.joined.done():
+            if fut.exception() is not None:
+                self.joined.set_exception(fut.exception())
+            else:
+                self.joined.set_result(True)
+
+    def fail(self, reason: str) -> None:
+        """Record a protocol failure and close the connection."""
+        self.lg.errors.append(f"client {self.idx}: {reason}")
+        if not self.joined.done():
+            self.joined.set_exception(ConnectionError(reason))
+        self.closed = True
+        if self.transport is not None:
+            self.transport.abort()
+
+    def send_text(self, text: str) -> None:
+        """Send one Engine.IO packet as a masked text frame."""
+        if not self.closed:
+            self.transport.write(build_frame(TEXT, text, mask=self.mask))
+
+    def emit(self, event: str, *args, callback=None) -> asyncio.Future | None:
+        """Emit a Socket.IO event; with ``callback`` (or for the caller to await) ask an ack."""
+        data = json.dumps([event, *args], separators=(",", ":"))
+        fut = None
+        if callback is not None or event.startswith("bench_"):
+            ack = self.next_ack
+            self.next_ack += 1
+            fut = self.acks[ack] = self.lg.loop.create_future()
+            if callback is not None:
+                fut.add_done_callback(callback)
+            self.send_text(f"42{ack}{data}")
+        else:
+            self.send_text(f"42{data}")
+        return fut
+
+
+class LoadGen:
+    """Opens the clients and runs the scenarios; every figure is measured over one window."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        url = urlsplit(args.url)
+        self.host = url.hostname or "127.0.0.1"
+        self.port = url.port or 80
+        self.path = "/" + args.path.strip("/") + "/"
+        self.loop = asyncio.get_running_loop()
+        self.conns: list[Conn] = []
+        self.errors: list[str] = []
+        self.lost_conns = 0
+        self.delivered = 0
+        self.reads = 0  # data_received calls: deliveries / reads is the batching factor
+        self.sampling = False
+        self.latencies: list[float] = []
+        self.n_senders = 1
+        self.fan_ids: list[int] = []  # next message id of each sender
+        self.fan_sending = False
+        self.fan_sent = self.fan_sum = self.fan_sq = 0
+        # ~size bytes once framed as 42["f",[id,ts,"pad"]]
+        self.pad = "x" * max(1, args.size - 40)
+        self.server = None
+        if args.server_pid:
+            import psutil
+
+            self.server = psutil.Process(args.server_pid)
+
+    # --- connections -----------------------------------------------------------------
+    async def open_clients(self, count: int) -> list[Conn]:
+        """Open ``count`` clients, each connected and joined to the room."""
+        limit = asyncio.Semaphore(self.args.connect_concurrency)
+        start = len(self.conns)
+
+        async def one(idx: int) -> Conn:
+            async with limit:
+                _, conn = await self.loop.create_connection(
+                    lambda: Conn(self, idx), self.host, self.port
+                )
+                await asyncio.wait_for(conn.joined, 30)
+                return conn
+
+        conns = await asyncio.gather(*(one(start + i) for i in range(count)))
+        self.conns.extend(conns)
+        return conns
+
+    def close_clients(self, conns: list[Conn]) -> None:
+        """Close ``conns`` (a WebSocket close frame, then the socket)."""
+        for c in conns:
+            if not c.closed:
+                c.closed = True
+                c.transport.write(build_frame(CLOSE, b"\x03\xe8", mask=c.mask))
+                c.transport.close()
+        gone = set(conns)
+        self.conns = [c for c in self.conns if c not in gone]
+
+    # --- measurement helpers ---------------------------------------------------------------
+    def server_cpu(self) -> float:
+        if self.server is None:
+            return 0.0
+        t = self.server.cpu_times()
+        return t.user + t.system
+
+    def server_rss(self) -> int:
+        return self.server.memory_info().rss if self.server is not None else 0
+
+    async def window(self, seconds: float) -> dict:
+        """Measure deliveries and CPU shares over ``seconds``, with latency sampling on."""
+        self.latencies = []
+        self.sampling = True
+        t0, d0, r0 = clock(), self.delivered, self.reads
+        c0, s0 = cpu_seconds(), self.server_cpu()
+        await asyncio.sleep(seconds)
+        t1, d1, r1 = clock(), self.delivered, self.reads
+        c1, s1 = cpu_seconds(), self.server_cpu()
+        self.sampling = False
+        wall = t1 - t0
+        n = max(1, d1 - d0)
+        out = {
+            "seconds": round(wall, 3),
+            "deliveries": d1 - d0,
+            "deliveries_per_s": round((d1 - d0) / wall, 1),
+            "deliveries_per_read": round((d1 - d0) / max(1, r1 - r0), 2),
+            "loadgen_cpu": round(100 * (c1 - c0) / wall, 1),
+            "loadgen_us_per_delivery": round(1e6 * (c1 - c0) / n, 3),
+            "server_cpu": round(100 * (s1 - s0) / wall, 1) if self.server else None,
+            "server_us_per_delivery": round(1e6 * (s1 - s0) / n, 3) if self.server else None,
+        }
+        out.update(percentiles(self.latencies))
+        return out
+
+    async def until(self, predicate, timeout: float) -> bool:
+        """Poll ``predicate`` until it is true or ``timeout`` passes."""
+        deadline = clock() + timeout
+        while not predicate():
+            if clock() > deadline:
+                return False
+            await asyncio.sleep(0.05)
+        return True
+
+    # --- scenarios -------------------------------------------------------------------
+    async def scenario_rss(self, baseline: int) -> dict:
+        """(d) Server RSS per idle connection: RSS with every client joined minus baseline."""
+        await asyncio.sleep(self.args.settle)
+        rss = self.server_rss()
+        n = len(self.conns)
+        return {"baseline_rss": baseline, "rss": rss, "clients": n,
+                "bytes_per_conn": round((rss - baseline) / n, 1) if self.server else None}
+
+    async def broadcast(self, cfg: dict, seconds: float) -> dict:
+        """Run the server's broadcast loop with ``cfg``, measure a window, check every seq."""
+        for c in self.conns:
+            c.reset()
+        ctrl = self.conns[0]
+        await ctrl.emit("bench_start", cfg)
+        await asyncio.sleep(self.args.warmup)
+        out = await self.window(seconds)
+        stop = await ctrl.emit("bench_stop")
+        final = stop[0]["seq"]
+        drained = await self.until(
+            lambda: all(c.last_b >= final or c.closed for c in self.conns), self.args.drain
+        )
+        lost = sum(max(0, final - c.cnt_b) for c in self.conns)
+        out.update(broadcasts=final, lost=lost, drained=drained,
+                   out_of_order=sum(c.bad_b for c in self.conns),
+                   extra=sum(max(0, c.cnt_b - final) for c in self.conns))
+        return out
+
+    async def scenario_fanout(self) -> dict:
+        """(b) Client messages fanned out by the server with ``emit(..., to=room)``."""
+        a = self.args
+        for c in self.conns:
+            c.reset()
+        senders = self.conns[1:1 + a.senders] or self.conns[:1]
+        self.n_senders = len(senders)
+        self.fan_ids = list(range(self.n_senders))
+        self.fan_sent = self.fan_sum = self.fan_sq = 0
+        self.fan_sending = True
+        for i, c in enumerate(senders):
+            c.sender = i
+            for _ in range(a.window):
+                self.fan_sent_next(c)
+        await asyncio.sleep(self.args.warmup)
+        out = await self.window(a.duration)
+        self.fan_sending = False
+        total = self.fan_sent
+        drained = await self.until(
+            lambda: all(c.cnt_f >= total or c.closed for c in self.conns), self.args.drain
+        )
+        for c in senders:
+            c.sender = -1
+        lost = sum(max(0, total - c.cnt_f) for c in self.conns)
+        # count, sum and sum of squares of the ids together catch a duplicate hiding a loss
+        wrong = sum(1 for c in self.conns
+                    if (c.cnt_f, c.sum_f, c.sq_f) != (total, self.fan_sum, self.fan_sq))
+        out.update(messages=total, senders=self.n_senders, window=a.window, lost=lost,
+                   drained=drained, clients_wrong=wrong)
+        return out
+
+    def fan_sent_next(self, conn: Conn) -> None:
+        """Let a fan-out sender send its next message if the scenario is still running."""
+        if not self.fan_sending or conn.closed:
+            return
+        i = conn.sender
+        # ids are unique over all senders; id % senders tells every receiver whose message it is
+        mid = self.fan_ids[i] + self.n_senders
+        self.fan_ids[i] = mid
+        self.fan_sent += 1
+        self.fan_sum += mid
+        self.fan_sq += mid * mid
+        conn.inflight += 1
+        conn.emit("fan", [mid, round(clock(), 6), self.pad])
+
+    # --- main ------------------------------------------------------------------------
+    async def run(self) -> dict:
+        """Connect the clients and run the selected scenarios; return the results."""
+        a = self.args
+        result: dict = {"clients": a.clients, "fd_limit": raise_fd_limit(), "errors": self.errors}
+        warm = await self.open_clients(min(10, a.clients))
+        result["server"] = await warm[0].emit("bench_stats")
+        self.close_clients(warm)
+        await asyncio.sleep(a.settle)
+        baseline = self.server_rss()
+        t0 = clock()
+        await self.open_clients(a.clients)
+        result["connect_seconds"] = round(clock() - t0, 2)
+        stride = max(1, len(self.conns) // LATENCY_CONNS)
+        for c in self.conns[::stride]:
+            c.sample = True
+        scenarios = a.scenarios.split(",")
+        if "rss" in scenarios:
+            result["rss"] = await self.scenario_rss(baseline)
+        if "broadcast" in scenarios:
+            cfg = {"burst": a.burst, "size": a.size}
+            result["broadcast"] = await self.broadcast(cfg, a.duration)
+        if "fanout" in scenarios:
+            result["fanout"] = await self.scenario_fanout()
+        if "latency" in scenarios:
+            rate = a.latency_rate
+            if rate is None:
+                if "broadcast" not in result:
+                    raise SystemExit("--latency-rate is needed without the broadcast scenario")
+                rate = a.latency_fraction * result["broadcast"]["deliveries_per_s"]
+            per_s = rate / len(self.conns)
+            cfg = {"burst": 1, "size": a.size, "rate": per_s}
+            # at large N the offered load is a few broadcasts a second: measure enough of them
+            out = await self.broadcast(cfg, max(a.duration, a.latency_broadcasts / per_s))
+            out["offered_per_s"] = round(rate, 1)
+            out["offered_broadcasts_per_s"] = round(per_s, 3)
+            result["latency"] = out
+        result["lost_connections"] = self.lost_conns
+        self.close_clients(list(self.conns))
+        return result
+
+
+def percentiles(samples: list[float]) -> dict:
+    """p50/p99/max of latency samples, in milliseconds."""
+    if not samples:
+        return {"samples": 0}
+    s = sorted(samples)
+    n = len(s)
+    return {"samples": n, "p50_ms": round(1e3 * s[n // 2], 3),
+            "p99_ms": round(1e3 * s[min(n - 1, (n * 99) // 100)], 3),
+            "max_ms": round(1e3 * s[-1], 3)}
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--url", required=True, help="server base URL, e.g. http://127.0.0.1:5000")
+    p.add_argument("--path", default="socket.io", help="Socket.IO path (default socket.io)")
+    p.add_argument("--clients", type=int, default=100)
+    p.add_argument("--scenarios", default="rss,broadcast,fanout,latency",
+                   help="comma-separated: rss, broadcast, fanout, latency")
+    p.add_argument("--duration", type=float, default=3.0, help="measured seconds per scenario")
+    p.add_argument("--warmup", type=float, default=1.0, help="seconds before each window")
+    p.add_argument("--settle", type=float, default=1.0, help="seconds before reading RSS")
+    p.add_argument("--drain", type=float, default=30.0, help="max seconds to wait for the tail")
+    p.add_argument("--burst", type=int, default=1, help="broadcasts between server yields")
+    p.add_argument("--size", type=int, default=100, help="approximate event size in bytes")
+    p.add_argument("--senders", type=int, default=4, help="fan-out: clients sending")
+    p.add_argument("--window", type=int, default=2, help="fan-out: messages in flight per sender")
+    p.add_argument("--latency-rate", type=float, default=None,
+                   help="latency: offered deliveries/s (default: a fraction of broadcast)")
+    p.add_argument("--latency-fraction", type=float, default=0.5)
+    p.add_argument("--latency-broadcasts", type=int, default=10,
+                   help="latency: measure at least this many broadcasts")
+    p.add_argument("--server-pid", type=int, default=None, help="server pid, for CPU and RSS")
+    p.add_argument("--connect-concurrency", type=int, default=64)
+    p.add_argument("--json", action="store_true", help="print the results as one JSON object")
+    return p.parse_args(argv)
+
+
+async def amain(args: argparse.Namespace) -> dict:
+    return await LoadGen(args).run()
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    raise_fd_limit()
+    try:
+        import uvloop
+    except ImportError:  # still works, but the figures are then not the ones we publish
+        print("warning: uvloop not installed, using the default asyncio loop", file=sys.stderr)
+        result = asyncio.run(amain(args))
+    else:
+        result = uvloop.run(amain(args))
+    result["event_loop"] = "uvloop" if "uvloop" in sys.modules else "asyncio"
+    print(json.dumps(result, indent=None if args.json else 2))
+
+
+if __name__ == "__main__":
+    main()
