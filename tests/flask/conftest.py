@@ -6,6 +6,10 @@ test suite would after swapping the import.
 """
 
 import importlib
+import os
+import select
+import subprocess
+import sys
 
 import flask
 import pytest
@@ -45,3 +49,60 @@ def make_app(lib, async_mode="threading", init_later=False, **options):
     if init_later:
         return app, lib.SocketIO(async_mode=async_mode, **options)
     return app, lib.SocketIO(app, async_mode=async_mode, **options)
+
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+EXAMPLE_APP = os.path.join(HERE, "example_app.py")
+
+
+class ExampleServer:
+    """``example_app.py`` served by ``lib`` in ``async_mode``, in a child process."""
+
+    def __init__(self, lib, async_mode):
+        env = dict(os.environ, EXAMPLE_LIB=lib, PYTHONUNBUFFERED="1")
+        self.proc = subprocess.Popen(
+            [sys.executable, EXAMPLE_APP, "--async-mode", async_mode],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        line = _read_line(self.proc, timeout=20)
+        if not line.startswith("PORT "):
+            self.close()
+            raise RuntimeError(f"example server ({lib}, {async_mode}) did not start: {line!r}")
+        self.port = int(line.split()[1])
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def _read_line(proc, timeout):
+    ready, _, _ = select.select([proc.stdout], [], [], timeout)
+    if not ready:
+        return "<no output within %ss>" % timeout
+    line = proc.stdout.readline()
+    return line.strip() or "<exited: %s>" % proc.poll()
+
+
+@pytest.fixture(scope="session")
+def example_server():
+    """``example_server(lib, async_mode)`` -> a running :class:`ExampleServer`, started once."""
+    servers = {}
+
+    def get(lib, async_mode):
+        key = (lib, async_mode)
+        if key not in servers or servers[key].proc.poll() is not None:
+            servers[key] = ExampleServer(lib, async_mode)
+        return servers[key]
+
+    yield get
+    for server in servers.values():
+        server.close()
