@@ -1,0 +1,80 @@
+"""The main job: ``python -m fastsock.examples.chat`` serves a working chat.
+
+The example runs in a child process exactly as a user starts it (on a free port instead of 5000),
+the page and its client script are served from the package, and two Node clients (the official
+``socket.io-client`` and fastsock's own browser client) chat through it.
+"""
+
+import os
+import select
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+import fastsock.examples
+
+OUR_CLIENT = os.path.join(os.path.dirname(fastsock.examples.__file__), "static",
+                          "fastsock-client.js")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_chat(*args):
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fastsock.examples.chat", "--port", str(port), *args],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=dict(os.environ, PYTHONUNBUFFERED="1"),
+    )
+    ready, _, _ = select.select([proc.stdout], [], [], 20)
+    banner = proc.stdout.readline() if ready else ""
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            requests.get(url + "/", timeout=1)
+            return proc, url, banner
+        except requests.ConnectionError:
+            time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError("chat example did not start: " + banner + proc.stdout.read())
+
+
+@pytest.fixture(scope="module", params=["default", "threading"])
+def chat(request):
+    args = [] if request.param == "default" else ["--async-mode", request.param]
+    proc, url, banner = start_chat(*args)
+    yield url, banner, request.param
+    proc.terminate()
+    proc.wait(5)
+
+
+def test_serves_page_and_client_script(chat):
+    url, banner, mode = chat
+    assert banner.startswith(" * fastsock chat on http://127.0.0.1:")
+    expected_mode = "gevent" if mode == "default" else mode  # gevent is installed here
+    assert f"async_mode={expected_mode}" in banner
+    page = requests.get(url + "/", timeout=5)
+    assert page.status_code == 200 and '<script src="/static/fastsock-client.js">' in page.text
+    assert "cdn" not in page.text.lower() and "https://" not in page.text
+    script = requests.get(url + "/static/fastsock-client.js", timeout=5)
+    assert script.status_code == 200 and "Socket.IO v5" in script.text
+
+
+@pytest.mark.parametrize("client", ["official", "ours"])
+def test_two_clients_chat(node_js, chat, client):
+    url, _, _ = chat
+    command = ["node"]
+    if client == "ours":
+        command.append("--experimental-websocket")
+    command += ["flask_chat.js", url, OUR_CLIENT if client == "ours" else "official"]
+    result = subprocess.run(command, cwd=node_js, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
