@@ -7,7 +7,14 @@ message the server delivers, so these tests see exactly what a client would rece
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
+
 from fastsock.socketio import Server
+
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 CONNECT, DISCONNECT, EVENT, ACK, CONNECT_ERROR, BINARY_EVENT, BINARY_ACK = range(7)
 
@@ -92,3 +99,44 @@ class VClient:
 
     def types(self, namespace="/") -> list:
         return [p.packet_type for p in self.packets if (p.namespace or "/") == namespace]
+
+
+class ServerProcess:
+    """``e2e_app.py`` served in a subprocess (gevent or threading), on an ephemeral port."""
+
+    def __init__(self, async_mode: str, port: int = 0) -> None:
+        self.async_mode = async_mode
+        self.proc = subprocess.Popen(
+            [sys.executable, os.path.join(HERE, "e2e_app.py"), async_mode, str(port)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=HERE,
+        )
+        line = self.proc.stdout.readline()
+        if not line.strip().isdigit():
+            self.proc.kill()
+            raise RuntimeError(f"server did not start: {line}{self.proc.stderr.read()}")
+        self.port = int(line)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> str:
+        """Stop the server; returns what it wrote on stderr."""
+        self.proc.terminate()
+        try:
+            _, err = self.proc.communicate(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            _, err = self.proc.communicate()
+        return err
+
+    def restart(self) -> None:
+        """Stop it and serve again on the same port."""
+        self.stop()
+        for _ in range(50):  # the port may take a moment to be free again
+            try:
+                self.__init__(self.async_mode, self.port)
+                return
+            except RuntimeError:
+                time.sleep(0.1)
+        raise RuntimeError("could not restart the server on its port")

@@ -1,0 +1,175 @@
+"""End to end with python-socketio's clients over real loopback sockets.
+
+The server (``e2e_app.py``) runs in a subprocess under gevent (monkey-patched) or threading;
+each scenario runs over polling only, WebSocket only, and polling upgraded to WebSocket.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from e2e_app import SECRET
+from sio_helpers import ServerProcess
+
+socketio = pytest.importorskip("socketio")
+
+TRANSPORTS = {
+    "polling": ["polling"],
+    "websocket": ["websocket"],
+    "upgrade": ["polling", "websocket"],
+}
+
+
+def wait_for(predicate, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def connect(url, transport, namespaces=("/",), **kwargs):
+    client = socketio.Client(reconnection=False)
+    client.connect(
+        url,
+        auth=SECRET,
+        namespaces=list(namespaces),
+        transports=TRANSPORTS[transport],
+        wait_timeout=5,
+        **kwargs,
+    )
+    return client
+
+
+@pytest.mark.parametrize("transport", list(TRANSPORTS))
+def test_python_client(e2e_server, transport):
+    url = e2e_server.url
+    received: dict = {"bin": [], "shout": [], "disconnect": []}
+    got_bin = threading.Event()
+
+    client = socketio.Client(reconnection=False)
+    client.on("question", lambda n: n * 10)
+
+    @client.on("bin")
+    def on_bin(data):
+        received["bin"].append(data)
+        got_bin.set()
+
+    client.on("shout", lambda text: received["shout"].append(text))
+    client.connect(
+        url,
+        auth=SECRET,
+        namespaces=["/", "/chat"],
+        transports=TRANSPORTS[transport],
+        wait_timeout=5,
+        headers={"X-Test": "1"},
+    )
+    try:
+        assert client.get_sid("/") != client.get_sid("/chat")
+        # acks both ways
+        assert client.call("add", (1, 2), timeout=5) == 3
+        assert client.call("ask", 4, timeout=5) == 41
+        # binary both ways
+        reply = client.call("echo", (b"\x01\x02\xff", {"n": [b"\x04"]}, "t"), timeout=5)
+        assert reply == (b"\x01\x02\xff", {"n": [b"\x04"]}, "t")
+        client.emit("binary_me")
+        assert got_bin.wait(5)
+        assert received["bin"] == [{"data": b"\x00\x01\xff", "list": [b"a", "b"]}]
+        # namespaces
+        assert client.call("msg", "hi", namespace="/chat", timeout=5) == "chat:hi"
+        if transport != "polling":
+            assert wait_for(lambda: client.transport() == "websocket")
+        info = client.call("info", timeout=5)
+        assert info["transport"] == client.transport()
+        assert "EIO=4" in info["session"]["query"]
+        # a failing handler is logged; the connection survives
+        client.emit("fail")
+        assert client.call("add", (2, 2), timeout=5) == 4
+
+        # rooms and broadcast with skip_sid, server-side disconnect
+        other = connect(url, transport)
+        other_events: list = []
+        other.on("shout", lambda text: other_events.append(text))
+        other_disconnects: list = []
+        other.on("disconnect", lambda *reason: other_disconnects.append(reason))
+        assert client.call("join", "r", timeout=5) == sorted([client.get_sid("/"), "r"])
+        other.call("join", "r", timeout=5)
+        assert other.call("shout", ("r", "hello"), timeout=5) == "sent"
+        assert wait_for(lambda: received["shout"] == ["hello"])
+        other.call("add", (0, 0), timeout=5)
+        assert other_events == []
+        other.emit("kick")
+        assert wait_for(lambda: other_disconnects)
+        assert other_disconnects[0] in ((), (other.reason.SERVER_DISCONNECT,))
+        other.disconnect()
+
+        log = client.call("log", timeout=5)
+        assert log["auth"][-1] == SECRET and "server disconnect" in log["disconnects"]
+        assert log["chat_auth"][-1] is None
+    finally:
+        client.disconnect()
+    # the server saw the client leave both namespaces
+    watcher = connect(url, transport)
+    try:
+        assert wait_for(
+            lambda: "client disconnect" in watcher.call("log", timeout=5)["chat_disconnects"]
+        )
+    finally:
+        watcher.disconnect()
+
+
+@pytest.mark.parametrize("transport", ["polling", "websocket"])
+def test_refused_connection(e2e_server, transport):
+    client = socketio.Client(reconnection=False)
+    errors: list = []
+    client.on("connect_error", lambda data: errors.append(data))
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        client.connect(
+            e2e_server.url,
+            auth={"token": "wrong"},
+            transports=TRANSPORTS[transport],
+            wait_timeout=5,
+        )
+    assert errors == [{"message": "unauthorized", "data": {"code": 401}}]
+
+
+def test_simple_client(e2e_server):
+    with socketio.SimpleClient() as client:
+        client.connect(e2e_server.url, auth=SECRET, transports=["websocket"])
+        assert client.call("add", (20, 22), timeout=5) == 42
+        client.emit("binary_me")
+        event, data = client.receive(timeout=5)
+        assert event == "bin" and data["data"] == b"\x00\x01\xff"
+
+
+@pytest.mark.parametrize(
+    ("async_mode", "transport"),
+    [("threading", "polling"), ("gevent", "websocket"), ("threading", "upgrade")],
+)
+def test_reconnect_after_server_restart(async_mode, transport):
+    if async_mode == "gevent":
+        pytest.importorskip("gevent")
+    server = ServerProcess(async_mode)
+    client = socketio.Client(reconnection_delay=0.1, reconnection_delay_max=0.3)
+    connects: list = []
+    client.on("connect", lambda: connects.append(time.monotonic()))
+    try:
+        client.connect(
+            server.url,
+            auth=SECRET,
+            namespaces=["/", "/chat"],
+            transports=TRANSPORTS[transport],
+            wait_timeout=5,
+        )
+        assert client.call("add", (1, 1), timeout=5) == 2
+        server.restart()
+        assert wait_for(lambda: len(connects) >= 2, timeout=10)
+        assert wait_for(lambda: set(client.namespaces) == {"/", "/chat"})
+        assert client.call("add", (2, 2), timeout=5) == 4
+        assert client.call("msg", "again", namespace="/chat", timeout=5) == "chat:again"
+    finally:
+        client.disconnect()
+        server.stop()
