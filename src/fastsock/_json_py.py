@@ -48,16 +48,21 @@ class JsonAdapter:
                    ``flask.json``, ...). The default is ``orjson``.
     """
 
-    __slots__ = ("module", "_orjson", "_dumps", "_loads")
+    __slots__ = ("_module", "_orjson", "_dumps", "_loads")
 
     def __init__(self, module: Any = None) -> None:
         if module is None:
             module = orjson
-        self.module = module
+        self._module = module
         self._orjson = module is orjson
         # bound once: the per-call attribute lookups are measurable on small events
         self._dumps = module.dumps
         self._loads = module.loads
+
+    @property
+    def module(self) -> Any:
+        """The wrapped JSON module."""
+        return self._module
 
     def __repr__(self) -> str:
         return f"JsonAdapter({getattr(self.module, '__name__', self.module)!r})"
