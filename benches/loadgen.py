@@ -95,8 +95,9 @@ class Conn(asyncio.Protocol):
         )
 
     def connection_lost(self, exc) -> None:
+        if not self.closed:  # not closed by us: the server dropped this client
+            self.lg.lost_conns += 1
         self.closed = True
-        self.lg.lost_conns += 1
         if not self.joined.done():
             self.joined.set_exception(ConnectionError(f"client {self.idx} closed: {exc}"))
         for fut in self.acks.values():
