@@ -384,6 +384,7 @@ class LoadGen:
         self.n_senders = len(senders)
         self.fan_ids = list(range(self.n_senders))
         self.fan_sent = self.fan_sum = self.fan_sq = 0
+        handled = (await self.conns[0].emit("bench_stats"))[0].get("fanouts", 0)
         self.fan_sending = True
         for i, c in enumerate(senders):
             c.sender = i
@@ -398,6 +399,9 @@ class LoadGen:
         )
         for c in senders:
             c.sender = -1
+        handled = (await self.conns[0].emit("bench_stats"))[0].get("fanouts", 0) - handled
+        if handled != total:
+            self.errors.append(f"fan-out: server handled {handled} messages, we sent {total}")
         lost = sum(max(0, total - c.cnt_f) for c in self.conns)
         # count, sum and sum of squares of the ids together catch a duplicate hiding a loss
         wrong = sum(1 for c in self.conns
@@ -433,6 +437,10 @@ class LoadGen:
         t0 = clock()
         await self.open_clients(a.clients)
         result["connect_seconds"] = round(clock() - t0, 2)
+        stats = (await self.conns[0].emit("bench_stats"))[0]
+        if stats.get("connected", len(self.conns)) != len(self.conns):
+            self.errors.append(f"server counts {stats['connected']} clients, we opened "
+                               f"{len(self.conns)}")
         stride = max(1, len(self.conns) // LATENCY_CONNS)
         for c in self.conns[::stride]:
             c.sample = True

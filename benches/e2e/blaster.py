@@ -38,12 +38,15 @@ class Client(asyncio.Protocol):
         self.transport = None
         self.head = b""
         self.parser = None
+        self.connected = False
 
     def connection_made(self, transport) -> None:
         self.transport = transport
 
     def connection_lost(self, exc) -> None:
         self.server.members.discard(self)
+        if self.connected:
+            self.server.connected -= 1
 
     def data_received(self, data: bytes) -> None:
         if self.parser is None:
@@ -76,6 +79,8 @@ class Client(asyncio.Protocol):
 
     def packet(self, text: str) -> None:
         if text == "40":
+            self.connected = True
+            self.server.connected += 1
             self.send('40{"sid":"blaster"}')
         elif text.startswith("42"):
             body = text.index("[")
@@ -94,12 +99,15 @@ class Blaster:
         self.members: set[Client] = set()
         self.seq = 0
         self.task = None
+        self.connected = 0
+        self.fanouts = 0
 
     def event(self, client: Client, event: str, args: list):
         if event == "join":
             self.members.add(client)
             return len(self.members)
         if event == "fan":
+            self.fanouts += 1
             frame = ws.build_frame(TEXT, "42" + json.dumps(["f", args[0]], separators=(",", ":")))
             for member in self.members:
                 member.transport.write(frame)
@@ -113,7 +121,7 @@ class Blaster:
             self.stop()
             return {"seq": self.seq}
         return {"impl": "blaster", "pid": os.getpid(), "joined": len(self.members),
-                "seq": self.seq}
+                "connected": self.connected, "fanouts": self.fanouts, "seq": self.seq}
 
     def stop(self) -> None:
         if self.task is not None:

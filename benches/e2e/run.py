@@ -125,11 +125,19 @@ def measure(impl: str, clients: int, scenarios, *, async_mode: str = "gevent",
     """
     if impl.startswith("blaster"):
         scenarios = [s for s in scenarios if s == "broadcast"] or ["broadcast"]
+    background = background_load([server_core, loadgen_core])
     with Server(impl, async_mode, server_core, batch) as server:
         result = run_loadgen(server, clients, scenarios, core=loadgen_core,
                              latency_rate=latency_rate, **kw)
     result["impl"] = impl if impl.startswith("blaster") else f"{impl}/{async_mode}"
+    result["background_cpu"] = background
     return result
+
+
+def background_load(cores, seconds: float = 0.5) -> list[float | None]:
+    """Busy % of ``cores`` over ``seconds`` before a measurement: other people's work."""
+    busy = psutil.cpu_percent(interval=seconds, percpu=True)
+    return [busy[c] if c is not None and c < len(busy) else None for c in cores]
 
 
 # --- the table -------------------------------------------------------------------------
@@ -141,7 +149,8 @@ def rows_of(result: dict, base: dict | None) -> list[dict]:
         if r is None:
             continue
         b = (base or {}).get(name) or {}
-        row = {"scenario": name, "N": result["clients"], "impl": result["impl"]}
+        row = {"scenario": name, "N": result["clients"], "impl": result["impl"],
+               "bg": "/".join(_num(x, 0) or "-" for x in result.get("background_cpu", []))}
         if name == "rss":
             kb = r["bytes_per_conn"] / 1024 if r.get("bytes_per_conn") is not None else None
             row["value"] = f"{kb:.1f} KB/conn" if kb is not None else "-"
@@ -178,7 +187,7 @@ def rows_of(result: dict, base: dict | None) -> list[dict]:
 def format_table(rows: list[dict]) -> str:
     """Render rows as a fixed-width text table."""
     head = ("scenario", "N", "impl", "value", "vs FS", "p50 ms", "p99 ms", "srv %", "lg %",
-            "srv us/dlv", "srv dlv/s@core", "lg us/dlv", "dlv/read", "lost", "flag")
+            "srv us/dlv", "srv dlv/s@core", "lg us/dlv", "dlv/read", "bg %", "lost", "flag")
     lines = []
     for r in rows:
         us = r.get("us")
@@ -187,7 +196,7 @@ def format_table(rows: list[dict]) -> str:
             f"{r['ratio']:.2f}x" if r.get("ratio") else "",
             _num(r.get("p50")), _num(r.get("p99")), _num(r.get("srv"), 0), _num(r.get("lg"), 0),
             _num(us, 2), f"{1e6 / us:,.0f}" if us else "", _num(r.get("lg_us"), 2),
-            _num(r.get("per_read"), 1), _num(r.get("lost"), 0),
+            _num(r.get("per_read"), 1), r.get("bg", ""), _num(r.get("lost"), 0),
             r.get("flag", ""),
         ))
     widths = [max(len(h), *(len(x[i]) for x in lines)) if lines else len(h)
