@@ -1,0 +1,179 @@
+"""One WebSocket connection's reader: frames in, Engine.IO packets to the session.
+
+The reader runs in the greenlet or thread the web server gave the request, for the lifetime of
+the connection; it is the only per-connection task. Writes never happen here except replies to
+control frames: everything goes through the connection's :class:`~.writer.Output`.
+
+States: ``_PROBE`` and ``_AWAIT_UPGRADE`` for an upgrade from polling (``2probe`` → ``3probe``,
+a NOOP releases the pending GET, then ``5`` switches the session over with every packet still
+queued for polling moved, in order, to the WebSocket); ``_OPEN`` while attached to the
+session; ``_CLOSING`` once either side started closing (frames are then read and dropped until
+the peer closes TCP or the linger timer cuts the connection).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from .._kernels import eio, ws
+from ..exceptions import PacketError, WebSocketError
+from .websocket import RawConnection, handshake_response
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .server import Server
+    from .socket import Socket
+
+logger = logging.getLogger("fastsock.engineio")
+
+_PROBE, _AWAIT_UPGRADE, _OPEN, _CLOSING = range(4)
+_RECV_SIZE = 65536
+_PROBE_REPLY = ws.build_frame(ws.TEXT, b"3probe")
+_TEXT, _BINARY, _CLOSE, _PING = ws.TEXT, ws.BINARY, ws.CLOSE, ws.PING
+_MESSAGE = eio.MESSAGE
+_decode_packet = eio.decode_packet
+
+
+def serve_websocket(
+    server: Server,
+    environ: dict,
+    sock: Socket,
+    raw: RawConnection,
+    upgrade: bool,
+    headers: list[tuple[str, str]] = (),
+) -> Any:
+    """Run a WebSocket connection for session ``sock`` until it ends; returns what the WSGI
+    application returns (or raises what it raises) for the request."""
+    out = server._driver.make_output(raw.sock, server.max_write_buffer_size)
+    # The 101 goes through the output too, so the OPEN packet and anything the connect
+    # handler sent leave in the same send() right behind it.
+    out.write(handshake_response(environ, headers))
+    if upgrade:
+        sock.upgrading = True
+        state = _PROBE
+    else:
+        sock.switch_to_websocket(out)
+        server._heartbeat.start(sock)
+        state = _OPEN
+    reader = _Reader(server, sock, out, state)
+    try:
+        reader.run(raw.sock, raw.leftover)
+    finally:
+        if reader.state == _PROBE or reader.state == _AWAIT_UPGRADE:
+            sock.upgrading = False  # the session goes on over polling
+        elif reader.attached:
+            reason = (
+                server.reason.TRANSPORT_ERROR
+                if (reader.error or out.error)
+                else server.reason.TRANSPORT_CLOSE
+            )
+            sock.close(reason, abort=True, error=reader.error or out.error)
+        out.release()
+    return raw.finish()
+
+
+class _Reader:
+    __slots__ = ("attached", "error", "out", "parser", "server", "sock", "state")
+
+    def __init__(self, server: Server, sock: Socket, out: Any, state: int) -> None:
+        self.server = server
+        self.sock = sock
+        self.out = out
+        self.state = state
+        self.attached = state == _OPEN
+        self.error: str | None = None
+        self.parser = ws.FrameParser(server.max_http_buffer_size, True)
+
+    def run(self, conn: Any, data: bytes) -> None:
+        recv = conn.recv
+        feed = self.parser.feed
+        try:
+            while True:
+                if data and self.state != _CLOSING:
+                    try:
+                        items = feed(data)
+                    except WebSocketError as exc:
+                        # Items completed before the violation still count; bytes after a
+                        # CLOSE frame do not matter any more.
+                        self._handle(getattr(exc, "items", None) or [])
+                        if self.state != _CLOSING:
+                            self._fail(str(exc), exc.close_code)
+                    else:
+                        self._handle(items)
+                    if self.sock.closed and self.state != _CLOSING:
+                        self._closing()
+                data = recv(_RECV_SIZE)
+                if not data:
+                    return
+        except OSError:
+            return  # reset by the peer, or shut down by us (abort, linger timeout)
+
+    def _closing(self) -> None:
+        # The session was closed by someone else (server disconnect, ping timeout, client
+        # CLOSE packet): Socket.close already sent the close frame. Keep reading until the
+        # peer closes TCP; the linger timer bounds the wait.
+        if not self.attached:
+            self.out.write(ws.build_close(1000))
+            self.out.close()
+            self.server._heartbeat.linger(self.out.abort)
+        self.state = _CLOSING
+
+    def _fail(self, error: str, close_code: int) -> None:
+        logger.info("%s: WebSocket error: %s", self.sock.sid, error)
+        self.error = error
+        self.out.write(ws.build_close(close_code))
+        self.out.close()
+        self.server._heartbeat.linger(self.out.abort)
+        if self.attached:
+            self.sock.close(self.server.reason.TRANSPORT_ERROR, abort=True, error=error)
+        self.state = _CLOSING
+
+    def _handle(self, items: list) -> None:
+        sock = self.sock
+        for opcode, payload in items:
+            if self.state == _CLOSING:
+                return
+            if opcode == _TEXT or opcode == _BINARY:
+                try:
+                    if opcode == _TEXT:
+                        packet_type, data = _decode_packet(payload)
+                    else:
+                        packet_type, data = _MESSAGE, payload
+                except PacketError as exc:
+                    self._fail(f"bad Engine.IO packet: {exc}", 1002)
+                    return
+                if self.state == _OPEN:
+                    if not sock.closed:
+                        sock.receive(packet_type, data)
+                else:
+                    self._upgrade_step(packet_type, data)
+            elif opcode == _PING:
+                self.out.write(ws.build_frame(ws.PONG, payload))
+            elif opcode == _CLOSE:
+                code = payload[0]
+                self.out.write(ws.build_close(code if code is not None else 1000))
+                self.out.close()
+                self.server._heartbeat.linger(self.out.abort)
+                if self.attached:
+                    sock.close(self.server.reason.TRANSPORT_CLOSE, abort=True)
+                self.state = _CLOSING
+            # PONG frames need no answer.
+
+    def _upgrade_step(self, packet_type: int, data: Any) -> None:
+        sock = self.sock
+        if self.state == _PROBE and packet_type == eio.PING and data == "probe":
+            self.out.write(_PROBE_REPLY)
+            # Release the pending GET so the client can pause polling and send UPGRADE.
+            sock._send_control(b"6")
+            self.state = _AWAIT_UPGRADE
+        elif self.state == _AWAIT_UPGRADE and packet_type == eio.UPGRADE:
+            if sock.closed:
+                self._closing()
+                return
+            sock.switch_to_websocket(self.out)
+            self.attached = True
+            self.state = _OPEN
+        elif self.state == _AWAIT_UPGRADE and packet_type == eio.PING and data == "probe":
+            self.out.write(_PROBE_REPLY)
+        else:
+            self._fail(f"unexpected packet {packet_type} during the upgrade", 1002)

@@ -1,0 +1,80 @@
+"""fastsock's ``gevent.pywsgi`` request handler: hands WebSocket sockets to the Engine.IO server.
+
+No gevent-websocket or simple-websocket: the handler only lets the application take the
+connection's socket (``environ['fastsock.takeover']``) and then stays out of the way — no
+response is written after the application returns and the connection is closed. The
+connection greenlet that pywsgi already runs for the request becomes the WebSocket reader, so
+an idle WebSocket costs exactly one greenlet. ``TCP_NODELAY`` is set on every connection.
+"""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+from gevent import pywsgi
+
+from .websocket import _drain_buffered
+
+
+class WebSocketHandler(pywsgi.WSGIHandler):
+    """A ``pywsgi.WSGIHandler`` whose application may take over the connection's socket."""
+
+    _taken_over = False
+
+    def handle(self) -> None:
+        """Serve the connection (with ``TCP_NODELAY``: small polling responses leave at once)."""
+        try:
+            self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except (OSError, AttributeError):
+            pass
+        super().handle()
+
+    def get_environ(self) -> dict:
+        """The WSGI environ, plus ``fastsock.takeover`` on WebSocket upgrade requests."""
+        environ = super().get_environ()
+        if environ.get("HTTP_UPGRADE", "").lower() == "websocket":
+            environ["fastsock.takeover"] = self._take_over
+        return environ
+
+    def _take_over(self) -> tuple[Any, bytes]:
+        self._taken_over = True
+        self.close_connection = True
+        leftover = _drain_buffered(self.rfile, self.socket)
+        # The connection's read buffer (8 KB) is not needed any more: the WebSocket reader
+        # reads the socket directly. Dropping it is most of an idle connection's memory.
+        rfile, self.rfile = self.rfile, _ClosedReader()
+        try:
+            rfile.close()
+        except OSError:
+            pass
+        return self.socket, leftover
+
+    def run_application(self) -> None:
+        """Run the application; after a takeover, write nothing back."""
+        if self.environ.get("fastsock.takeover") is None:
+            super().run_application()
+            return
+        try:
+            self.result = self.application(self.environ, self.start_response)
+            if not self._taken_over:
+                self.process_result()
+        finally:
+            close = getattr(self.result, "close", None)
+            self.result = None
+            if close is not None:
+                close()
+
+    def log_request(self) -> None:
+        """Log like pywsgi, except for taken-over WebSocket connections (no status to log)."""
+        if not self._taken_over:
+            super().log_request()
+
+
+class _ClosedReader:
+    """Stands in for the released read buffer: pywsgi only checks ``closed`` afterwards."""
+
+    closed = True
+
+    def close(self) -> None:
+        pass
