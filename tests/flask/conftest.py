@@ -87,9 +87,9 @@ class ExampleServer:
 def _read_line(proc, timeout):
     ready, _, _ = select.select([proc.stdout], [], [], timeout)
     if not ready:
-        return "<no output within %ss>" % timeout
+        return f"<no output within {timeout}s>"
     line = proc.stdout.readline()
-    return line.strip() or "<exited: %s>" % proc.poll()
+    return line.strip() or f"<exited: {proc.poll()}>"
 
 
 @pytest.fixture(scope="session")

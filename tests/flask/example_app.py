@@ -184,7 +184,7 @@ def create_app(async_mode="threading"):
 
 def serve(async_mode):
     """Serve on an ephemeral port of 127.0.0.1, printing ``PORT <n>``, until killed."""
-    app, socketio = create_app(async_mode)
+    app, _socketio = create_app(async_mode)
     if os.environ.get("EXAMPLE_LIB") == "fastsock":
         from fastsock.engineio import make_server
 

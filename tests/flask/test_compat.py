@@ -490,7 +490,7 @@ def test_class_based_namespace_legacy_signatures_and_disconnect(lib):
 
 
 def test_on_namespace_rejects_other_objects(lib):
-    app, socketio = make_app(lib)
+    _app, socketio = make_app(lib)
     with pytest.raises(ValueError):
         socketio.on_namespace(object())
 
@@ -719,7 +719,7 @@ def test_namespace_and_default_error_handlers(lib):
 
 
 def test_error_handler_must_be_callable(lib):
-    app, socketio = make_app(lib)
+    _app, socketio = make_app(lib)
     with pytest.raises(ValueError):
         socketio.on_error()("not callable")
     with pytest.raises(ValueError):
@@ -789,7 +789,7 @@ class _ServerSideSessions(flask.sessions.SessionInterface):
         self.store = {}
 
     def open_session(self, app, request):
-        sid = request.cookies.get("ssid") or "s%d" % (len(self.store) + 1)
+        sid = request.cookies.get("ssid") or f"s{len(self.store) + 1}"
         session = flask.sessions.SecureCookieSession(self.store.get(sid, {}))
         session.sid = sid
         return session
@@ -894,7 +894,7 @@ def test_init_app_options_and_attributes(lib):
 
 
 def test_http_routes_still_served(lib):
-    app, socketio = make_app(lib)
+    app, _socketio = make_app(lib)
 
     @app.route("/hello")
     def hello():

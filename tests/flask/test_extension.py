@@ -217,7 +217,7 @@ def test_test_client_refuses_a_message_queue(fs):
 
 
 def test_options_reach_the_servers(fs):
-    app, socketio = make_app(
+    _app, socketio = make_app(
         fs, ping_interval=(0.5, 2), ping_timeout=3, max_http_buffer_size=1234,
         allow_upgrades=False, always_connect=True, async_handlers=False, cookie="io",
     )
@@ -231,14 +231,14 @@ def test_options_reach_the_servers(fs):
 
 
 def test_path_option(fs):
-    app, socketio = make_app(fs, path="/custom.io")
+    _app, socketio = make_app(fs, path="/custom.io")
     assert socketio.sockio_mw.engineio_path == "/custom.io/"
-    app2, socketio2 = make_app(fs, resource="other")
+    _app2, socketio2 = make_app(fs, resource="other")
     assert socketio2.sockio_mw.engineio_path == "/other/"
 
 
 def test_wsgi_middleware_sends_other_paths_to_flask(fs):
-    app, socketio = make_app(fs)
+    app, _socketio = make_app(fs)
 
     @app.route("/plain")
     def plain():
@@ -272,7 +272,7 @@ def test_run_refuses_werkzeug_without_a_terminal(fs, monkeypatch):
 
 
 def test_stop_without_a_server(fs):
-    app, socketio = make_app(fs)
+    _app, socketio = make_app(fs)
     with pytest.raises(RuntimeError):
         socketio.stop()
 

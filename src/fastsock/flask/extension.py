@@ -213,7 +213,7 @@ class SocketIO:
 
         def decorator(exception_handler: Callable) -> Callable:
             if not callable(exception_handler):
-                raise ValueError("exception_handler must be callable")
+                raise ValueError("exception_handler must be callable")  # noqa: TRY004 - as upstream
             self.exception_handlers[namespace] = exception_handler
             return exception_handler
 
@@ -227,7 +227,7 @@ class SocketIO:
                 print('An error has occurred: ' + str(e))
         """
         if not callable(exception_handler):
-            raise ValueError("exception_handler must be callable")
+            raise ValueError("exception_handler must be callable")  # noqa: TRY004 - as upstream
         self.default_exception_handler = exception_handler
         return exception_handler
 
@@ -258,7 +258,7 @@ class SocketIO:
     def on_namespace(self, namespace_handler: Namespace) -> None:
         """Register a class-based namespace (an instance of a :class:`Namespace` subclass)."""
         if not isinstance(namespace_handler, Namespace):
-            raise ValueError("Not a namespace instance.")
+            raise ValueError("Not a namespace instance.")  # noqa: TRY004 - as upstream
         namespace_handler._set_socketio(self)
         if self.server is not None:
             self.server.register_namespace(namespace_handler)

@@ -67,7 +67,7 @@ class SocketIOTestClient:
             cls for cls in (getattr(_sio, "PubSubManager", None), PendingQueueManager) if cls
         )
         if isinstance(server.manager, queue_classes):
-            raise RuntimeError(
+            raise RuntimeError(  # noqa: TRY004 - Flask-SocketIO's exception
                 "Test client cannot be used with a message queue. Disable the queue on your "
                 "test configuration."
             )
