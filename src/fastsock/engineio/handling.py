@@ -127,7 +127,10 @@ def handle_request(server: Server, environ: dict, start_response: Callable) -> A
             return _error(server, environ, start_response, BAD_HANDSHAKE_METHOD)
         return _handshake(server, environ, start_response, transport)
     sock = server.sockets.get(sid)
-    if not isinstance(sock, Socket) or sock.closed:
+    if not isinstance(sock, Socket) or (
+        sock.closed and not (method == "GET" and transport == "polling" and not sock.upgraded)
+    ):
+        # (A closed polling session still answers one GET: the one that takes its CLOSE.)
         return _error(server, environ, start_response, UNKNOWN_SID, log=f"Invalid session {sid}")
     if transport == "websocket":
         return _upgrade(server, environ, start_response, sock)

@@ -222,6 +222,8 @@ class Socket:
                 self._polling = False
                 packets, self._queue = self._queue, []
                 self._queue_bytes = 0
+            if self.closed:
+                self._forget()
         return b"\x1e".join(packets) if packets else _NOOP_PACKET
 
     def release_poll(self) -> None:
@@ -288,19 +290,27 @@ class Socket:
         try:
             server._trigger_disconnect(self.sid, reason or server.reason.SERVER_DISCONNECT)
         finally:
-            if server.sockets.get(self.sid) is self:
-                del server.sockets[self.sid]
             out = self._out
             if out is not None:
+                self._forget()
                 if not abort:
                     out.write(_CLOSE_PACKET_FRAME)
                 out.write(_CLOSE_FRAME)
                 out.close()
                 server._heartbeat.linger(out.abort)
-            else:
-                if not abort:
-                    self._queue_packet(_CLOSE_PACKET, closing=True)
+            elif abort:
+                self._forget()
                 self.release_poll()
+            else:
+                # The session stays reachable until a GET takes the CLOSE packet (or the
+                # linger time passes): the client must learn that the server closed it.
+                self._queue_packet(_CLOSE_PACKET, closing=True)
+                server._heartbeat.linger(self._forget)
+
+    def _forget(self) -> None:
+        sockets = self.server.sockets
+        if sockets.get(self.sid) is self:
+            del sockets[self.sid]
 
 
 class VirtualSocket:
