@@ -1,5 +1,7 @@
 """The JSON adapter kernel (``fastsock._json_c`` / ``fastsock._json_py``)."""
 
+# ruff: noqa: UP031 - %-templates keep the JSON braces in the expected packets readable
+
 import datetime
 import decimal
 import json as stdlib_json
@@ -116,8 +118,21 @@ def test_big_int_and_surrogates_with_orjson(json_impl):
 
 @pytest.mark.parametrize(
     "text",
-    ["", "[", "{'a': 1}", "[1,]", '{"a" 1}', "nul", "[1] x", "\x00", b"\xff\xfe", b'["\xc3"]', 5,
-     None, "[" * 100_000],
+    [
+        "",
+        "[",
+        "{'a': 1}",
+        "[1,]",
+        '{"a" 1}',
+        "nul",
+        "[1] x",
+        "\x00",
+        b"\xff\xfe",
+        b'["\xc3"]',
+        5,
+        None,
+        "[" * 100_000,
+    ],
 )
 def test_invalid_json_is_packet_error(json_impl, module, text):
     adapter = json_impl.JsonAdapter(module)
@@ -204,16 +219,21 @@ def test_module_returning_bytes(json_impl):
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1)
-    | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**64 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=12,
 )
 
 
-@settings(max_examples=150, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(value=json_values)
 def test_roundtrip(json_impl, value):
     for module in (orjson, stdlib_json):
@@ -223,8 +243,9 @@ def test_roundtrip(json_impl, value):
         assert adapter.dumps_bytes(value) == adapter.dumps(value).encode()
 
 
-@settings(max_examples=150, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(value=json_values | st.sets(st.integers(), max_size=2), text=st.text(max_size=20))
 def test_compiled_matches_pure(json_pair, value, text):
     compiled, pure = json_pair
@@ -233,8 +254,12 @@ def test_compiled_matches_pure(json_pair, value, text):
         for impl in (compiled, pure):
             adapter = impl.JsonAdapter(module)
             outcome = []
-            for call, arg in ((adapter.dumps, value), (adapter.dumps_bytes, value),
-                              (adapter.loads, text), (adapter.loads, text.encode())):
+            for call, arg in (
+                (adapter.dumps, value),
+                (adapter.dumps_bytes, value),
+                (adapter.loads, text),
+                (adapter.loads, text.encode()),
+            ):
                 try:
                     outcome.append(("ok", call(arg)))
                 except (TypeError, PacketError) as exc:

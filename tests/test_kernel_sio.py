@@ -3,6 +3,8 @@
 Interoperability with python-socketio and socket.io-parser is in ``test_kernel_sio_oracle.py``.
 """
 
+# ruff: noqa: UP031 - %-templates keep the JSON braces in the expected packets readable
+
 import json as stdlib_json
 
 import flask
@@ -28,8 +30,15 @@ def roundtrip(sio, encoded):
 
 
 def test_constants(sio_impl):
-    assert (sio_impl.CONNECT, sio_impl.DISCONNECT, sio_impl.EVENT, sio_impl.ACK,
-            sio_impl.CONNECT_ERROR, sio_impl.BINARY_EVENT, sio_impl.BINARY_ACK) == tuple(range(7))
+    assert (
+        sio_impl.CONNECT,
+        sio_impl.DISCONNECT,
+        sio_impl.EVENT,
+        sio_impl.ACK,
+        sio_impl.CONNECT_ERROR,
+        sio_impl.BINARY_EVENT,
+        sio_impl.BINARY_ACK,
+    ) == tuple(range(7))
     assert sio_impl.packet_names[sio_impl.BINARY_ACK] == "BINARY_ACK"
     assert sio_impl.Packet.uses_binary_events is True
     assert sio_impl.MsgPackPacket.uses_binary_events is False
@@ -48,35 +57,54 @@ def test_compiled_flag_and_no_instance_dict(sio_impl):
 # Every example of the "Packet encoding" section and the sample session of the Socket.IO v5
 # protocol document (github.com/socketio/socket.io-protocol), as (packet, encoded).
 PROTOCOL_EXAMPLES = [
-    (dict(packet_type=0, namespace="/"), ["0"]),
-    (dict(packet_type=0, namespace="/", data={"sid": "wZX3oN0bSVIhsaknAAAI"}),
-     ['0{"sid":"wZX3oN0bSVIhsaknAAAI"}']),
-    (dict(packet_type=0, namespace="/admin"), ["0/admin,"]),
-    (dict(packet_type=0, namespace="/admin", data={"sid": "oSO0OpakMV_3jnilAAAA"}),
-     ['0/admin,{"sid":"oSO0OpakMV_3jnilAAAA"}']),
-    (dict(packet_type=4, namespace="/", data={"message": "Not authorized"}),
-     ['4{"message":"Not authorized"}']),
-    (dict(packet_type=2, namespace="/", data=["foo"]), ['2["foo"]']),
-    (dict(packet_type=2, namespace="/admin", data=["bar"]), ['2/admin,["bar"]']),
-    (dict(packet_type=5, namespace="/", data=["baz", b"\x01\x02\x03\x04"]),
-     ['51-["baz",%s]' % PH0, b"\x01\x02\x03\x04"]),
-    (dict(packet_type=5, namespace="/admin", data=["baz", b"\x01\x02", b"\x03\x04"]),
-     ['52-/admin,["baz",%s,%s]' % (PH0, PH1), b"\x01\x02", b"\x03\x04"]),
-    (dict(packet_type=2, namespace="/", data=["foo"], id=12), ['212["foo"]']),
-    (dict(packet_type=3, namespace="/", data=[], id=12), ["312[]"]),
-    (dict(packet_type=2, namespace="/admin", data=["foo"], id=13), ['2/admin,13["foo"]']),
-    (dict(packet_type=3, namespace="/admin", data=["bar"], id=13), ['3/admin,13["bar"]']),
-    (dict(packet_type=5, namespace="/", data=["foo", b"\x01\x02\x03\x04"], id=14),
-     ['51-14["foo",%s]' % PH0, b"\x01\x02\x03\x04"]),
-    (dict(packet_type=3, namespace="/", data=["bar"], id=14), ['314["bar"]']),
-    (dict(packet_type=6, namespace="/", data=["bar", b"\x01\x02\x03\x04"], id=15),
-     ['61-15["bar",%s]' % PH0, b"\x01\x02\x03\x04"]),
-    (dict(packet_type=1, namespace="/"), ["1"]),
-    (dict(packet_type=1, namespace="/admin"), ["1/admin,"]),
-    (dict(packet_type=2, namespace="/", data=["hey", "Jude"]), ['2["hey","Jude"]']),
-    (dict(packet_type=2, namespace="/admin", data=["tellme"], id=1), ['2/admin,1["tellme"]']),
-    (dict(packet_type=6, namespace="/admin", data=[b"\xff"], id=1),
-     ["61-/admin,1[%s]" % PH0, b"\xff"]),
+    ({"packet_type": 0, "namespace": "/"}, ["0"]),
+    (
+        {"packet_type": 0, "namespace": "/", "data": {"sid": "wZX3oN0bSVIhsaknAAAI"}},
+        ['0{"sid":"wZX3oN0bSVIhsaknAAAI"}'],
+    ),
+    ({"packet_type": 0, "namespace": "/admin"}, ["0/admin,"]),
+    (
+        {"packet_type": 0, "namespace": "/admin", "data": {"sid": "oSO0OpakMV_3jnilAAAA"}},
+        ['0/admin,{"sid":"oSO0OpakMV_3jnilAAAA"}'],
+    ),
+    (
+        {"packet_type": 4, "namespace": "/", "data": {"message": "Not authorized"}},
+        ['4{"message":"Not authorized"}'],
+    ),
+    ({"packet_type": 2, "namespace": "/", "data": ["foo"]}, ['2["foo"]']),
+    ({"packet_type": 2, "namespace": "/admin", "data": ["bar"]}, ['2/admin,["bar"]']),
+    (
+        {"packet_type": 5, "namespace": "/", "data": ["baz", b"\x01\x02\x03\x04"]},
+        ['51-["baz",%s]' % PH0, b"\x01\x02\x03\x04"],
+    ),
+    (
+        {"packet_type": 5, "namespace": "/admin", "data": ["baz", b"\x01\x02", b"\x03\x04"]},
+        ['52-/admin,["baz",%s,%s]' % (PH0, PH1), b"\x01\x02", b"\x03\x04"],
+    ),
+    ({"packet_type": 2, "namespace": "/", "data": ["foo"], "id": 12}, ['212["foo"]']),
+    ({"packet_type": 3, "namespace": "/", "data": [], "id": 12}, ["312[]"]),
+    ({"packet_type": 2, "namespace": "/admin", "data": ["foo"], "id": 13}, ['2/admin,13["foo"]']),
+    ({"packet_type": 3, "namespace": "/admin", "data": ["bar"], "id": 13}, ['3/admin,13["bar"]']),
+    (
+        {"packet_type": 5, "namespace": "/", "data": ["foo", b"\x01\x02\x03\x04"], "id": 14},
+        ['51-14["foo",%s]' % PH0, b"\x01\x02\x03\x04"],
+    ),
+    ({"packet_type": 3, "namespace": "/", "data": ["bar"], "id": 14}, ['314["bar"]']),
+    (
+        {"packet_type": 6, "namespace": "/", "data": ["bar", b"\x01\x02\x03\x04"], "id": 15},
+        ['61-15["bar",%s]' % PH0, b"\x01\x02\x03\x04"],
+    ),
+    ({"packet_type": 1, "namespace": "/"}, ["1"]),
+    ({"packet_type": 1, "namespace": "/admin"}, ["1/admin,"]),
+    ({"packet_type": 2, "namespace": "/", "data": ["hey", "Jude"]}, ['2["hey","Jude"]']),
+    (
+        {"packet_type": 2, "namespace": "/admin", "data": ["tellme"], "id": 1},
+        ['2/admin,1["tellme"]'],
+    ),
+    (
+        {"packet_type": 6, "namespace": "/admin", "data": [b"\xff"], "id": 1},
+        ["61-/admin,1[%s]" % PH0, b"\xff"],
+    ),
 ]
 
 
@@ -104,9 +132,7 @@ def test_event_becomes_binary_automatically(sio_impl):
     assert ack.packet_type == sio_impl.BINARY_ACK
     assert ack.encode() == ["61-7[%s]" % PH0, b"x"]
     encoded = pkt.encode()
-    assert encoded == [
-        '52-["up",{"a":[1,{"b":%s}]},[%s]]' % (PH0, PH1), blob, b"t"
-    ]
+    assert encoded == ['52-["up",{"a":[1,{"b":%s}]},[%s]]' % (PH0, PH1), blob, b"t"]
     assert roundtrip(sio_impl, encoded).data == ["up", {"a": [1, {"b": b"\x00\x01"}]}, [b"t"]]
 
 
@@ -121,8 +147,10 @@ def test_encode_does_not_modify_the_data(sio_impl):
 
 def test_many_attachments_in_order(sio_impl):
     blobs = [bytes([i]) * i for i in range(12)]
-    data = ["many", {"first": blobs[0], "rest": [{"n": i, "blob": b} for i, b in
-                                                 enumerate(blobs[1:], 1)]}]
+    data = [
+        "many",
+        {"first": blobs[0], "rest": [{"n": i, "blob": b} for i, b in enumerate(blobs[1:], 1)]},
+    ]
     encoded = sio_impl.Packet(sio_impl.EVENT, data, namespace="/ns", id=99).encode()
     assert encoded[0].startswith("512-/ns,99[")
     assert encoded[1:] == blobs
@@ -226,8 +254,14 @@ def test_event_names(sio_impl):
     P = sio_impl.Packet
     assert P(encoded_packet="2[42]").data == [42]  # socket.io-parser allows numbers
     assert P(encoded_packet='2["connecting"]').data == ["connecting"]
-    for name in ("connect", "connect_error", "disconnect", "disconnecting", "newListener",
-                 "removeListener"):
+    for name in (
+        "connect",
+        "connect_error",
+        "disconnect",
+        "disconnecting",
+        "newListener",
+        "removeListener",
+    ):
         with pytest.raises(PacketError, match="reserved event name"):
             P(encoded_packet='2["%s",1]' % name)
         with pytest.raises(PacketError, match="reserved event name"):
@@ -242,29 +276,29 @@ MALFORMED = [
     ("9[]", "packet type"),
     ("a", "packet type"),
     ("-1", "packet type"),
-    ("٣[\"a\"]", "packet type"),  # a non-ASCII digit
-    ("5[\"a\"]", "attachment count"),
-    ("5-[\"a\"]", "attachment count"),
+    ('٣["a"]', "packet type"),  # a non-ASCII digit
+    ('5["a"]', "attachment count"),
+    ('5-["a"]', "attachment count"),
     ("51", "attachment count"),
     ("5x-[]", "attachment count"),
-    ("51[\"a\"]", "attachment count"),
-    ("51001-[\"a\"]", "too many"),
-    ("59999999999-[\"a\"]", "too many"),
+    ('51["a"]', "attachment count"),
+    ('51001-["a"]', "too many"),
+    ('59999999999-["a"]', "too many"),
     ("2", "EVENT payload"),
     ("2/chat,", "EVENT payload"),
     ("21", "EVENT payload"),
     ("2[]", "EVENT payload"),
     ("2{}", "EVENT payload"),
-    ("2\"x\"", "EVENT payload"),
+    ('2"x"', "EVENT payload"),
     ("2null", "EVENT payload"),
     ("2[null]", "event name"),
     ("2[true]", "event name"),
-    ("2[[\"a\"]]", "event name"),
+    ('2[["a"]]', "event name"),
     ("3", "ACK payload"),
     ("31", "ACK payload"),
     ("31{}", "ACK payload"),
     ("0[]", "CONNECT payload"),
-    ("0\"x\"", "CONNECT payload"),
+    ('0"x"', "CONNECT payload"),
     ("0null", "CONNECT payload"),
     ("4[]", "CONNECT_ERROR payload"),
     ("4true", "CONNECT_ERROR payload"),
@@ -272,22 +306,22 @@ MALFORMED = [
     ("1{}", "DISCONNECT"),
     ("1/x,[]", "DISCONNECT"),
     ("1null", "DISCONNECT"),
-    ("2[\"a\"", "invalid JSON"),
-    ("2[\"a\"]]", "invalid JSON"),
-    ("2/x,1[\"a\",]", "invalid JSON"),
+    ('2["a"', "invalid JSON"),
+    ('2["a"]]', "invalid JSON"),
+    ('2/x,1["a",]', "invalid JSON"),
     ("2 x", "invalid JSON"),
-    ("2-[\"a\"]", "invalid JSON"),
-    ("21-[\"a\"]", "invalid JSON"),
+    ('2-["a"]', "invalid JSON"),
+    ('21-["a"]', "invalid JSON"),
     ("6[]", "attachment count"),
     ("61-[]", "reference 0"),
-    ("52-[\"a\",%s]" % PH0, "reference 1"),
-    ("51-[\"a\",%s]" % PH1, "placeholder"),
-    ("51-[\"a\",{\"_placeholder\":true}]", "placeholder"),
-    ("51-[\"a\",{\"_placeholder\":true,\"num\":\"0\"}]", "placeholder"),
-    ("51-[\"a\",{\"_placeholder\":true,\"num\":0.0}]", "placeholder"),
-    ("51-[\"a\",{\"_placeholder\":true,\"num\":-1}]", "placeholder"),
-    ("51-[\"a\",{\"_placeholder\":true,\"num\":true}]", "placeholder"),
-    ("50-[\"a\",%s]" % PH0, "placeholder"),
+    ('52-["a",%s]' % PH0, "reference 1"),
+    ('51-["a",%s]' % PH1, "placeholder"),
+    ('51-["a",{"_placeholder":true}]', "placeholder"),
+    ('51-["a",{"_placeholder":true,"num":"0"}]', "placeholder"),
+    ('51-["a",{"_placeholder":true,"num":0.0}]', "placeholder"),
+    ('51-["a",{"_placeholder":true,"num":-1}]', "placeholder"),
+    ('51-["a",{"_placeholder":true,"num":true}]', "placeholder"),
+    ('50-["a",%s]' % PH0, "placeholder"),
 ]
 
 
@@ -305,7 +339,7 @@ def test_text_decoder_rejects_non_text(sio_impl, value):
 
 def test_attachment_errors(sio_impl):
     P = sio_impl.Packet
-    pkt = P(encoded_packet="51-[\"a\",%s]" % PH0)
+    pkt = P(encoded_packet='51-["a",%s]' % PH0)
     with pytest.raises(PacketError, match="expected a binary attachment"):
         pkt.add_attachment('2["text while waiting"]')
     with pytest.raises(PacketError, match="unexpected binary attachment"):
@@ -338,7 +372,7 @@ def test_nesting_limit(sio_impl):
     with pytest.raises(TypeError, match="nested"):
         sio_impl.Packet(sio_impl.EVENT, ["a", deep])
     assert sio_impl.Packet(sio_impl.EVENT, ["a", deep[0]]).packet_type == sio_impl.BINARY_EVENT
-    text = "51-[\"a\"," + "[" * 600 + PH0 + "]" * 600 + "]"
+    text = '51-["a",' + "[" * 600 + PH0 + "]" * 600 + "]"
     with pytest.raises(PacketError, match="nested"):
         sio_impl.Packet(encoded_packet=text)
 
@@ -366,7 +400,12 @@ def test_user_subclass_overrides_encode_decode(sio_impl):
     assert stdlib_json.loads(wire) == {"type": 2, "data": ["ev", "\x00"], "nsp": "/n", "id": 4}
     back = MyPacket(encoded_packet=wire)
     assert (back.packet_type, back.data, back.namespace, back.id, back.attachment_count) == (
-        2, ["ev", "\x00"], "/n", 4, 0)
+        2,
+        ["ev", "\x00"],
+        "/n",
+        4,
+        0,
+    )
     assert MyPacket(sio_impl.EVENT, [b"x"]).packet_type == sio_impl.EVENT  # no binary events
 
 
@@ -406,7 +445,8 @@ def test_json_adapter_per_packet(sio_impl):
     assert sio_impl.Packet(sio_impl.EVENT, data).encode() == '2["ev",{"é":1.0}]'
     stdlib = JsonAdapter(stdlib_json)
     assert sio_impl.Packet(sio_impl.EVENT, data, json=stdlib).encode() == (
-        '2["ev",{"\\u00e9":1.0}]')
+        '2["ev",{"\\u00e9":1.0}]'
+    )
     # a bare module is wrapped in an adapter
     bare = sio_impl.Packet(sio_impl.EVENT, data, json=stdlib_json)
     assert bare.encode() == '2["ev",{"\\u00e9":1.0}]'

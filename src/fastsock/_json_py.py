@@ -48,7 +48,7 @@ class JsonAdapter:
                    ``flask.json``, ...). The default is ``orjson``.
     """
 
-    __slots__ = ("_module", "_orjson", "_dumps", "_loads")
+    __slots__ = ("_dumps", "_loads", "_module", "_orjson")
 
     def __init__(self, module: Any = None) -> None:
         if module is None:
@@ -100,7 +100,7 @@ class JsonAdapter:
             return self._loads(data)
         except MemoryError:
             raise
-        except Exception as exc:  # any module: whatever it raises on bad input
+        except Exception as exc:  # noqa: BLE001 - any module: whatever it raises on bad input
             raise _invalid_json(exc) from None
 
     def _orjson_dumps(self, obj: Any) -> bytes:

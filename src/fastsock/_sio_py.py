@@ -19,7 +19,7 @@ raises :class:`~fastsock.exceptions.PacketError`, checked like socket.io-parser'
 
 from __future__ import annotations
 
-from typing import Any, List, Optional, Tuple, Union
+from typing import Any
 
 from fastsock._json_py import JsonAdapter, default_adapter
 from fastsock.exceptions import PacketError
@@ -32,16 +32,16 @@ except ImportError:  # msgpack is optional: only MsgPackPacket needs it
 CYTHON_COMPILED = False
 
 __all__ = [
+    "ACK",
+    "BINARY_ACK",
+    "BINARY_EVENT",
     "CONNECT",
+    "CONNECT_ERROR",
     "DISCONNECT",
     "EVENT",
-    "ACK",
-    "CONNECT_ERROR",
-    "BINARY_EVENT",
-    "BINARY_ACK",
-    "packet_names",
-    "Packet",
     "MsgPackPacket",
+    "Packet",
+    "packet_names",
 ]
 
 CONNECT, DISCONNECT, EVENT, ACK, CONNECT_ERROR, BINARY_EVENT, BINARY_ACK = 0, 1, 2, 3, 4, 5, 6
@@ -241,8 +241,15 @@ class Packet:
     limits ``max_attachments`` and ``max_id_digits`` as class attributes.
     """
 
-    __slots__ = ("packet_type", "data", "namespace", "id", "attachment_count", "attachments",
-                 "json")
+    __slots__ = (
+        "attachment_count",
+        "attachments",
+        "data",
+        "id",
+        "json",
+        "namespace",
+        "packet_type",
+    )
 
     uses_binary_events = True
     #: most binary attachments a decoded packet may announce
@@ -254,9 +261,9 @@ class Packet:
         self,
         packet_type: int = EVENT,
         data: Any = None,
-        namespace: Optional[str] = None,
-        id: Optional[int] = None,
-        binary: Optional[bool] = None,
+        namespace: str | None = None,
+        id: int | None = None,
+        binary: bool | None = None,
         encoded_packet: Any = None,
         json: Any = None,
     ) -> None:
@@ -266,7 +273,7 @@ class Packet:
         self.id = id
         self.json = _as_adapter(json)
         self.attachment_count = 0
-        self.attachments: List[bytes] = []
+        self.attachments: list[bytes] = []
         if self.uses_binary_events and (
             binary or (binary is None and data is not None and self.data_is_binary(data))
         ):
@@ -281,10 +288,12 @@ class Packet:
 
     def __repr__(self) -> str:
         name = type(self).__name__
-        return (f"<{name} type={self.packet_type!r} namespace={self.namespace!r} "
-                f"id={self.id!r} data={self.data!r}>")
+        return (
+            f"<{name} type={self.packet_type!r} namespace={self.namespace!r} "
+            f"id={self.id!r} data={self.data!r}>"
+        )
 
-    def encode(self) -> Union[str, List[Any]]:
+    def encode(self) -> str | list[Any]:
         """Encode the packet for transmission.
 
         Returns the text packet, or for a packet with binary attachments the list
@@ -378,9 +387,7 @@ class Packet:
         """Add the next binary attachment; returns ``True`` once all have arrived (the
         placeholders in :attr:`data` are then replaced by the attachments)."""
         if not isinstance(attachment, _BINARY):
-            raise PacketError(
-                f"expected a binary attachment, got {type(attachment).__name__}"
-            )
+            raise PacketError(f"expected a binary attachment, got {type(attachment).__name__}")
         if len(self.attachments) >= self.attachment_count:
             raise PacketError("unexpected binary attachment")
         self.attachments.append(attachment)
@@ -390,14 +397,14 @@ class Packet:
         return False
 
     @classmethod
-    def reconstruct_binary(cls, data: Any, attachments: List[bytes]) -> Any:
+    def reconstruct_binary(cls, data: Any, attachments: list[bytes]) -> Any:
         """Replace the placeholders in ``data`` (in place) with ``attachments``."""
         return _reconstruct(data, attachments, 0)
 
     @classmethod
-    def deconstruct_binary(cls, data: Any) -> Tuple[Any, List[Any]]:
+    def deconstruct_binary(cls, data: Any) -> tuple[Any, list[Any]]:
         """Return ``(data with placeholders, attachments)``; ``data`` itself is not modified."""
-        attachments: List[Any] = []
+        attachments: list[Any] = []
         return _deconstruct(data, attachments, 0), attachments
 
     @classmethod
@@ -475,7 +482,7 @@ class MsgPackPacket(Packet):
             decoded = msgpack.unpackb(encoded_packet, ext_hook=type(self).ext_hook)
         except MemoryError:
             raise
-        except Exception as exc:  # msgpack raises a variety of types on bad input
+        except Exception as exc:  # noqa: BLE001 - msgpack raises many types on bad input
             raise PacketError(f"invalid msgpack packet: {exc}") from None
         if type(decoded) is not dict:
             raise PacketError("a msgpack packet must be a map")
