@@ -32,6 +32,13 @@ function ack(socket, event, ...args) {
   return socket.timeout(5000).emitWithAck(event, ...args);
 }
 
+function ackAll(socket, event, ...args) {  // every ack argument (emitWithAck keeps the first)
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("timeout waiting for ack of " + event)), 5000);
+    socket.emit(event, ...args, (...reply) => { clearTimeout(timer); resolve(reply); });
+  });
+}
+
 function check(cond, what) { if (!cond) throw new Error(what); }
 function same(a, b) { return JSON.stringify(a) === JSON.stringify(b); }
 
@@ -69,7 +76,7 @@ async function main() {
   });
 
   await run("binary", async () => {
-    const reply = await ack(s, "echo", Buffer.from([1, 2, 255]), { nested: [Buffer.from([4])] }, "t");
+    const reply = await ackAll(s, "echo", Buffer.from([1, 2, 255]), { nested: [Buffer.from([4])] }, "t");
     check(Buffer.isBuffer(reply[0]) && same([...reply[0]], [1, 2, 255]), "echo[0]");
     check(Buffer.isBuffer(reply[1].nested[0]) && reply[1].nested[0][0] === 4, "echo[1]");
     check(reply[2] === "t", "echo[2]");

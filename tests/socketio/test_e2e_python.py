@@ -108,7 +108,7 @@ def test_python_client(e2e_server, transport):
 
         log = client.call("log", timeout=5)
         assert log["auth"][-1] == SECRET and "server disconnect" in log["disconnects"]
-        assert log["chat_auth"][-1] is None
+        assert log["chat_auth"][-1] == SECRET  # the python client sends its auth everywhere
     finally:
         client.disconnect()
     # the server saw the client leave both namespaces
@@ -173,3 +173,19 @@ def test_reconnect_after_server_restart(async_mode, transport):
     finally:
         client.disconnect()
         server.stop()
+
+
+@pytest.mark.parametrize("async_mode", ["threading", "gevent"])
+def test_handler_errors_are_logged_on_real_connections(async_mode):
+    if async_mode == "gevent":
+        pytest.importorskip("gevent")
+    server = ServerProcess(async_mode)
+    try:
+        client = connect(server.url, "websocket")
+        client.emit("fail")
+        assert client.call("add", (1, 2), timeout=5) == 3  # the connection lives on
+        client.disconnect()
+    finally:
+        err = server.stop()
+    assert 'Error in the handler of event "fail"' in err
+    assert "RuntimeError: handler failure (expected by the test)" in err

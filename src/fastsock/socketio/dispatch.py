@@ -24,6 +24,7 @@ from __future__ import annotations
 import builtins
 from typing import Any, Callable, ClassVar
 
+from ..engineio import VirtualSocket
 from ..exceptions import PacketError
 from .exceptions import ConnectionRefusedError
 
@@ -158,8 +159,7 @@ class Dispatcher:
             self.manager_initialized = True
             self.manager.initialize()
         self.environ[eio_sid] = environ
-        socket = self.eio.get_socket(eio_sid)
-        if socket is not None and getattr(socket, "virtual", False):
+        if isinstance(self.eio.get_socket(eio_sid), VirtualSocket):
             self._virtual.add(eio_sid)
 
     def _handle_eio_message(self, eio_sid: str, data: str | bytes) -> None:

@@ -102,6 +102,10 @@ class Server(Dispatcher):
         self.always_connect = always_connect
         self.namespaces = namespaces or ["/"]
         self.async_mode = self.eio.async_mode
+        # the Engine.IO layer's handler runner: a greenlet per call under gevent, a bounded
+        # thread pool under threading (not a new thread per event)
+        driver = getattr(self.eio, "_driver", None)
+        self._spawn = getattr(driver, "run_handler", None) or self.eio.start_background_task
 
     def _engineio_server_class(self) -> type:
         return engineio.Server
@@ -348,10 +352,6 @@ class Server(Dispatcher):
     def sleep(self, seconds: float = 0) -> None:
         """Sleep in the way of the async mode (yields to other greenlets under gevent)."""
         return self.eio.sleep(seconds)
-
-    def _spawn(self, target: Callable, *args: Any) -> None:
-        """Run an event handler concurrently with the connection's reader."""
-        self.eio.start_background_task(target, *args)
 
 
 class _SessionContext:
