@@ -199,18 +199,24 @@ class RawWebSocket:
         query: str = "EIO=4&transport=websocket",
         headers: dict | None = None,
         timeout: float = 5.0,
+        rcvbuf: int | None = None,
     ) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.sock = socket.socket()
+        if rcvbuf is not None:  # before connecting, so the advertised window stays small
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.sock.settimeout(timeout)
+        self.sock.connect(("127.0.0.1", port))
         self.key = base64.b64encode(os.urandom(16)).decode()
-        lines = [
-            f"GET /engine.io/?{query} HTTP/1.1",
-            f"Host: 127.0.0.1:{port}",
-            "Upgrade: websocket",
-            "Connection: Upgrade",
-            f"Sec-WebSocket-Key: {self.key}",
-            "Sec-WebSocket-Version: 13",
-        ]
-        lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
+        fields = {
+            "Host": f"127.0.0.1:{port}",
+            "Upgrade": "websocket",
+            "Connection": "Upgrade",
+            "Sec-WebSocket-Key": self.key,
+            "Sec-WebSocket-Version": "13",
+        }
+        fields.update(headers or {})
+        lines = [f"GET /engine.io/?{query} HTTP/1.1"]
+        lines += [f"{k}: {v}" for k, v in fields.items()]
         self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
         self.parser = ws.FrameParser(1 << 30, require_mask=False)
         self.pending: list = []
@@ -227,7 +233,15 @@ class RawWebSocket:
         for line in head.split(b"\r\n")[1:]:
             name, _, value = line.decode().partition(":")
             self.headers[name.strip().lower()] = value.strip()
-        self.body = rest if self.status != 101 else b""
+        self.body = b""
+        if self.status != 101:
+            length = int(self.headers.get("content-length", "0"))
+            while len(rest) < length:
+                chunk = self.sock.recv(4096)
+                if not chunk:
+                    break
+                rest += chunk
+            self.body = rest
         if self.status == 101 and rest:
             self.pending.extend(self.parser.feed(rest))
 
