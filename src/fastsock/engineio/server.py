@@ -137,9 +137,12 @@ class Server:
         self.cors_credentials = cors_credentials
         self.async_handlers = async_handlers
         self.monitor_clients = True if monitor_clients is None else monitor_clients
-        self._json = (
-            json_kernel.JsonAdapter(json) if json is not None else (json_kernel.default_adapter())
-        )
+        if json is None:
+            self._json = json_kernel.default_adapter()
+        elif isinstance(json, json_kernel.JsonAdapter):
+            self._json = json
+        else:
+            self._json = json_kernel.JsonAdapter(json)
         if not isinstance(logger, bool):
             self.logger = logger
         else:
