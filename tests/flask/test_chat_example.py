@@ -14,6 +14,7 @@ import time
 
 import pytest
 import requests
+import socketio
 
 import fastsock.examples
 
@@ -27,8 +28,8 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start_chat(*args):
-    port = free_port()
+def start_chat(*args, port=None):
+    port = port or free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "fastsock.examples.chat", "--port", str(port), *args],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -78,3 +79,27 @@ def test_two_clients_chat(node_js, chat, client):
     command += ["flask_chat.js", url, OUR_CLIENT if client == "ours" else "official"]
     result = subprocess.run(command, check=False, cwd=node_js, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_python_client_reconnects_after_server_restart():
+    proc, url, _ = start_chat()
+    welcomes = []
+    client = socketio.Client(reconnection_delay=0.1, reconnection_delay_max=0.5)
+    client.on("welcome", lambda data: welcomes.append(data["name"]))
+    try:
+        client.connect(url, auth={"name": "phoenix"}, wait_timeout=5)
+        deadline = time.monotonic() + 5
+        while not welcomes and time.monotonic() < deadline:
+            time.sleep(0.02)
+        proc.terminate()
+        proc.wait(5)
+        proc, _, _ = start_chat(port=int(url.rsplit(":", 1)[1]))
+        deadline = time.monotonic() + 15
+        while len(welcomes) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert welcomes == ["phoenix", "phoenix"]
+        assert client.connected
+    finally:
+        client.disconnect()
+        proc.terminate()
+        proc.wait(5)

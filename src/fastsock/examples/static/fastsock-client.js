@@ -98,6 +98,9 @@
       this.polling = false;
       this.posting = false;
       this.upgrading = false;
+      this.probing = false;
+      this.pollDeferred = false;
+      this.deferTimer = null;
       this.ws = null;
       this.pingTimer = null;
       this.abort = null;
@@ -174,11 +177,27 @@
           this.onPacket(p[0] === "b" ? base64Decode(p.slice(1)) : p);
         }
         if (this.upgrading) this.maybeFinishUpgrade();
+        else if (this.probing && body === EIO.NOOP) this.deferPoll();
         else if (this.readyState === "open" || this.readyState === "opening") this.poll();
       }).catch((err) => {
         this.polling = false;
         if (this.readyState !== "closed") this.onClose("transport error", err);
       });
+    }
+
+    deferPoll() {
+      // A bare NOOP during a probe is the server releasing the GET for the upgrade: a new GET
+      // now would wait for data until the next ping, so wait for "3probe" instead (briefly).
+      this.pollDeferred = true;
+      clearTimeout(this.deferTimer);
+      this.deferTimer = setTimeout(() => this.resumePolling(), 1000);
+    }
+
+    resumePolling() {
+      clearTimeout(this.deferTimer);
+      if (!this.pollDeferred) return;
+      this.pollDeferred = false;
+      if (this.transport === "polling" && !this.polling && this.readyState === "open") this.poll();
     }
 
     flushPolling() {
@@ -215,9 +234,13 @@
       ws.binaryType = "arraybuffer";
       if (probe) {
         // the upgrade: ping over the new socket, and switch once polling is idle
+        this.probing = true;
         ws.onopen = () => ws.send(EIO.PING + "probe");
         ws.onmessage = (ev) => {
-          if (ev.data === EIO.PONG + "probe") {
+          if (ev.data === EIO.PONG + "probe" && this.probing) {
+            this.probing = false;
+            this.pollDeferred = false;
+            clearTimeout(this.deferTimer);
             this.upgrading = true;
             this.probe = ws;
             this.maybeFinishUpgrade();
@@ -226,10 +249,12 @@
           }
         };
         ws.onerror = ws.onclose = () => {
-          if (this.probe === ws || !this.upgrading) {
-            this.upgrading = false;
+          if (this.probe === ws || this.probing) {
+            // the upgrade failed: stay on polling
+            this.probing = this.upgrading = false;
             this.probe = null;
-            if (this.transport === "polling" && !this.polling) this.poll();
+            if (this.pollDeferred) this.resumePolling();
+            else if (this.transport === "polling" && !this.polling) this.poll();
           }
         };
         return;
@@ -297,7 +322,8 @@
         if (ws) { ws.onclose = ws.onerror = ws.onmessage = null; try { ws.close(); } catch (e) { /* gone */ } }
       }
       this.ws = this.probe = null;
-      this.upgrading = this.polling = this.posting = false;
+      this.upgrading = this.polling = this.posting = this.probing = this.pollDeferred = false;
+      clearTimeout(this.deferTimer);
       this.transport = null;
       this.emitLocal("close", reason, err);
     }
