@@ -149,14 +149,14 @@ def test_polling_heartbeat_kept_alive_by_pongs(make_harness):
     harness = make_harness(ping_interval=0.15, ping_timeout=0.3)
     sid, _ = polling_handshake(harness.port)
     pings = 0
-    deadline = time.monotonic() + 1.2
+    deadline = time.monotonic() + 0.8
     while time.monotonic() < deadline:
         status, _, body = _get(harness.port, sid)
         assert status == 200
         if b"2" in body.split(b"\x1e"):
             pings += 1
             assert _post(harness.port, sid, b"3")[0] == 200
-    assert pings >= 4
+    assert pings >= 3
     assert harness.call(harness.eio.get_socket, sid) is not None
 
 
