@@ -38,6 +38,13 @@ def pytest_generate_tests(metafunc):
             metafunc.parametrize(name, ids, indirect=True, ids=ids)
 
 
+@pytest.fixture
+def compiled_build(request):
+    """Skips the test in a pure-Python build."""
+    if not c_extensions_enabled(request.config):
+        pytest.skip("pure-Python build")
+
+
 def _kernel_fixture(kernel):
     def impl(request):
         suffix = "c" if request.param == "c" else "py"

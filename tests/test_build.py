@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from conftest import KERNELS, c_extensions_enabled
+from fastsock._kernels import KERNELS
 
 PROBE = "import fastsock, json; print(json.dumps([fastsock.COMPILED, fastsock.COMPILED_KERNELS]))"
 
@@ -23,12 +23,6 @@ def _probe(**env):
     import json
 
     return json.loads(out)
-
-
-@pytest.fixture
-def compiled_build(request):
-    if not c_extensions_enabled(request.config):
-        pytest.skip("pure-Python build")
 
 
 @pytest.mark.parametrize("kernel", KERNELS)
