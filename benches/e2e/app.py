@@ -21,6 +21,7 @@ returns its answer as the ack):
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -34,7 +35,21 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--async-mode", choices=("gevent", "threading"), default="gevent")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=0, help="0 (default) picks a free port")
+    p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                   help="extra SocketIO() keyword argument (VALUE as JSON, else a string)")
     return p.parse_args(argv)
+
+
+def parse_options(pairs) -> dict:
+    """``["a=1", "b=x"]`` -> ``{"a": 1, "b": "x"}``: values are JSON when they parse as JSON."""
+    options = {}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        try:
+            options[key] = json.loads(value)
+        except ValueError:
+            options[key] = value
+    return options
 
 
 def import_impl(impl: str):
@@ -49,18 +64,25 @@ def import_impl(impl: str):
     return SocketIO, emit, join_room
 
 
-def create_app(impl: str, async_mode: str):
+def create_app(impl: str, async_mode: str, options: dict | None = None):
     """Build the Flask app and its SocketIO; returns ``(app, socketio)``."""
     from flask import Flask, jsonify
 
     SocketIO, emit, join_room = import_impl(impl)
     app = Flask(__name__)
-    socketio = SocketIO(app, async_mode=async_mode, logger=False, engineio_logger=False)
+    socketio = SocketIO(app, async_mode=async_mode, logger=False, engineio_logger=False,
+                        **(options or {}))
+    compiled = None
+    if impl == "fastsock":
+        import fastsock
+
+        compiled = fastsock.COMPILED
     state = {"connected": 0, "joined": 0, "fanouts": 0, "seq": 0, "gen": 0, "task": None,
              "broadcasting": False}
 
     def stats() -> dict:
-        return {"impl": impl, "async_mode": async_mode, "pid": os.getpid(),
+        return {"impl": impl, "async_mode": async_mode, "pid": os.getpid(), "compiled": compiled,
+                "options": options or {},
                 "connected": state["connected"], "joined": state["joined"],
                 "fanouts": state["fanouts"], "seq": state["seq"],
                 "broadcasting": state["broadcasting"]}
@@ -150,7 +172,7 @@ def main(argv=None) -> None:
         from gevent import monkey
 
         monkey.patch_all()
-    app, socketio = create_app(args.impl, args.async_mode)
+    app, socketio = create_app(args.impl, args.async_mode, parse_options(args.option))
     print(f"bench server {args.impl}/{args.async_mode} pid {os.getpid()}", file=sys.stderr,
           flush=True)
     socketio.run(app, host=args.host, port=args.port, log_output=False,

@@ -6,7 +6,10 @@ scenarios, and prints one table with the ratios to Flask-SocketIO and both proce
 
     python -m benches.e2e.run                                   # N = 100, 1000, 5000
     python -m benches.e2e.run --clients 100,1000 --duration 1   # a quick run (< 2 minutes)
-    python -m benches.e2e.run --impls blaster --clients 100,1000,5000   # loadgen ceiling
+    python -m benches.e2e.run --impls blaster64,blaster1                # loadgen ceiling
+    python -m benches.e2e.run --async-modes gevent,threading            # threading mode too
+    FASTSOCK_NO_EXTENSIONS=1 python -m benches.e2e.run                  # fastsock pure twins
+    python -m benches.e2e.run --fastsock-option some_option=false       # a fastsock knob
 
 Scenarios: (a) ``broadcast`` - a server loop broadcasting ~100-byte events to the room at full
 speed; (b) ``fanout`` - client messages fanned out by a handler with ``emit(..., to=room)``;
@@ -53,12 +56,13 @@ class Server:
     """A benchmark server process (the Flask app or the blaster) on an ephemeral port."""
 
     def __init__(self, impl: str, async_mode: str = "gevent", core: int | None = 0,
-                 batch: int = 64) -> None:
+                 batch: int = 64, options: list[str] | None = None) -> None:
         if impl.startswith("blaster"):
             # "blaster16" writes 16 frames per write; plain "blaster" uses ``batch``
             cmd = [sys.executable, BLASTER, "--batch", impl[len("blaster"):] or str(batch)]
         else:
             cmd = [sys.executable, APP, "--impl", impl, "--async-mode", async_mode, "--port", "0"]
+            cmd += [f"--option={o}" for o in options or ()]
         self.cmd = pinned(cmd, core)
         self.proc = subprocess.Popen(self.cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                      text=True)
@@ -118,7 +122,8 @@ def run_loadgen(server: Server, clients: int, scenarios, *, core: int | None = 1
 
 def measure(impl: str, clients: int, scenarios, *, async_mode: str = "gevent",
             latency_rate: float | None = None, server_core: int | None = 0,
-            loadgen_core: int | None = 1, batch: int = 64, **kw) -> dict:
+            loadgen_core: int | None = 1, batch: int = 64, options: list[str] | None = None,
+            **kw) -> dict:
     """Start ``impl``'s server, run the load generator through ``scenarios``, stop the server.
 
     The blaster only measures the load generator's ceiling, so it runs only ``broadcast``, with
@@ -129,9 +134,11 @@ def measure(impl: str, clients: int, scenarios, *, async_mode: str = "gevent",
         # the blaster outruns the load generator by design: bound the backlog it builds
         kw["extra"] = [*kw.get("extra", []), "--rcvbuf", "16384"]
     background = background_load([server_core, loadgen_core])
-    with Server(impl, async_mode, server_core, batch) as server:
+    with Server(impl, async_mode, server_core, batch, options) as server:
         result = run_loadgen(server, clients, scenarios, core=loadgen_core,
                              latency_rate=latency_rate, **kw)
+    if result["server"][0].get("compiled") is False:
+        impl += "-py"  # FASTSOCK_NO_EXTENSIONS=1 or a failed build: the pure-Python twins
     result["impl"] = impl if impl.startswith("blaster") else f"{impl}/{async_mode}"
     result["background_cpu"] = background
     return result
@@ -228,6 +235,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--latency-fraction", type=float, default=0.5,
                    help="latency load as a fraction of Flask-SocketIO's broadcast rate")
     p.add_argument("--batch", type=int, default=64, help="blaster: frames per write")
+    p.add_argument("--fastsock-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="extra fastsock SocketIO() keyword argument (VALUE as JSON), repeatable")
     p.add_argument("--server-core", type=int, default=0)
     p.add_argument("--loadgen-core", type=int, default=1)
     p.add_argument("--json-out", help="also write every raw result to this JSON file")
@@ -256,7 +265,8 @@ def main(argv=None) -> None:
                 res = measure(impl, n, scenarios, async_mode=mode, latency_rate=rate,
                               server_core=args.server_core, loadgen_core=args.loadgen_core,
                               batch=args.batch, duration=args.duration, warmup=args.warmup,
-                              extra=extra)
+                              extra=extra,
+                              options=args.fastsock_option if impl == "fastsock" else None)
             except (RuntimeError, subprocess.TimeoutExpired, ValueError) as exc:
                 print(f"# N={n} {impl}/{mode} failed: {exc}", file=sys.stderr, flush=True)
                 continue
