@@ -41,13 +41,17 @@ class WebSocketHandler(pywsgi.WSGIHandler):
         self._taken_over = True
         self.close_connection = True
         leftover = _drain_buffered(self.rfile, self.socket)
-        # The connection's read buffer (8 KB) is not needed any more: the WebSocket reader
-        # reads the socket directly. Dropping it is most of an idle connection's memory.
-        rfile, self.rfile = self.rfile, _ClosedReader()
+        # What parsed the HTTP request is not needed any more, while the connection may live
+        # for days: the read buffer, the parsed headers (the environ has them) and the body
+        # stream (kept alive by the environ, which the Socket.IO layer keeps) are released.
+        rfile, self.rfile = self.rfile, _Released()
         try:
             rfile.close()
         except OSError:
             pass
+        self.wsgi_input = _Released()
+        self.environ["wsgi.input"] = _Released()
+        self.__dict__.pop("headers", None)  # back to the class's empty default
         return self.socket, leftover
 
     def run_application(self) -> None:
@@ -71,10 +75,17 @@ class WebSocketHandler(pywsgi.WSGIHandler):
             super().log_request()
 
 
-class _ClosedReader:
-    """Stands in for the released read buffer: pywsgi only checks ``closed`` afterwards."""
+class _Released:
+    """Stands in for the released request reader and body stream of a taken-over connection:
+    pywsgi only checks ``closed`` and calls ``_discard()`` afterwards; nothing reads it."""
 
     closed = True
 
     def close(self) -> None:
         pass
+
+    def _discard(self) -> None:
+        pass
+
+    def read(self, *args: Any) -> bytes:
+        return b""

@@ -110,9 +110,12 @@ def handle_request(server: Server, environ: dict, start_response: Callable) -> A
         return _respond(server, environ, start_response, 200, [_TEXT_PLAIN], b"ok")
     query = parse_qs(environ.get("QUERY_STRING", ""))
     transport = query.get("transport", ["polling"])[0]
+    version = query.get("EIO")
+    sid = query.get("sid", [None])[0]
+    del query  # this frame lives as long as a WebSocket connection: keep it small
     if transport not in server.transports:
         return _error(server, environ, start_response, UNKNOWN_TRANSPORT)
-    if query.get("EIO") != ["4"]:
+    if version != ["4"]:
         return _error(
             server,
             environ,
@@ -121,7 +124,6 @@ def handle_request(server: Server, environ: dict, start_response: Callable) -> A
             log="The client is using an unsupported version of the Socket.IO or "
             "Engine.IO protocols",
         )
-    sid = query.get("sid", [None])[0]
     if sid is None:
         if method != "GET":
             return _error(server, environ, start_response, BAD_HANDSHAKE_METHOD)
