@@ -4,7 +4,7 @@
 (auth, disconnect reasons); clients read it with the ``log`` event. Everything the server does
 to clients is done from handlers, in the server's own threads or greenlets.
 
-Run as a script (``python e2e_app.py <async_mode> <port>``) it serves the app on 127.0.0.1
+Run as a script (``python e2e_app.py <async_mode> <port> [option=value ...]``) it serves the app on 127.0.0.1
 (monkey-patched under gevent, as deployed), prints the bound port and serves until killed.
 """
 
@@ -96,9 +96,10 @@ def build(async_mode: str, **options):
 
 def main(argv: list[str]) -> None:
     async_mode, port = argv[0], int(argv[1])
+    options = dict(arg.split("=", 1) for arg in argv[2:])  # e.g. serializer=msgpack
     from fastsock.engineio import make_server
 
-    _, app, _ = build(async_mode)
+    _, app, _ = build(async_mode, **options)
     server = make_server(app, host="127.0.0.1", port=port, async_mode=async_mode)
     print(server.server_port, flush=True)
     server.serve_forever()

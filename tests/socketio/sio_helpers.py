@@ -104,10 +104,11 @@ class VClient:
 class ServerProcess:
     """``e2e_app.py`` served in a subprocess (gevent or threading), on an ephemeral port."""
 
-    def __init__(self, async_mode: str, port: int = 0) -> None:
+    def __init__(self, async_mode: str, port: int = 0, *options: str) -> None:
         self.async_mode = async_mode
+        self.options = options
         self.proc = subprocess.Popen(
-            [sys.executable, os.path.join(HERE, "e2e_app.py"), async_mode, str(port)],
+            [sys.executable, os.path.join(HERE, "e2e_app.py"), async_mode, str(port), *options],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -135,7 +136,7 @@ class ServerProcess:
         self.stop()
         for _ in range(50):  # the port may take a moment to be free again
             try:
-                self.__init__(self.async_mode, self.port)
+                self.__init__(self.async_mode, self.port, *self.options)
                 return
             except RuntimeError:
                 time.sleep(0.1)

@@ -189,3 +189,27 @@ def test_handler_errors_are_logged_on_real_connections(async_mode):
         err = server.stop()
     assert 'Error in the handler of event "fail"' in err
     assert "RuntimeError: handler failure (expected by the test)" in err
+
+
+@pytest.mark.parametrize("transport", ["polling", "websocket"])
+def test_msgpack_serializer_with_the_python_client(transport):
+    pytest.importorskip("msgpack")
+    server = ServerProcess("threading", 0, "serializer=msgpack")
+    client = socketio.Client(reconnection=False, serializer="msgpack")
+    client.on("question", lambda n: n * 10)
+    got = threading.Event()
+    received: list = []
+    client.on("bin", lambda data: received.append(data) or got.set())
+    try:
+        client.connect(server.url, auth=SECRET, transports=TRANSPORTS[transport], wait_timeout=5)
+        assert client.call("add", (1, 2), timeout=5) == 3
+        assert client.call("echo", (b"\x00\xff", {"f": 1.5}), timeout=5) == (
+            b"\x00\xff",
+            {"f": 1.5},
+        )
+        assert client.call("ask", 2, timeout=5) == 21
+        client.emit("binary_me")
+        assert got.wait(5) and received[0]["data"] == b"\x00\x01\xff"
+    finally:
+        client.disconnect()
+        server.stop()

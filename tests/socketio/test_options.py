@@ -110,3 +110,10 @@ def test_default_logger_reports_errors_only():
     assert srv.logger.name == "socketio.server"
     assert not srv._info
     assert srv.async_mode == "threading" and srv.eio.async_mode == "threading"
+
+
+def test_engineio_logger_goes_to_the_engineio_server():
+    logger = logging.getLogger("test.fastsock.eio")
+    srv = Server(async_mode="threading", engineio_logger=logger)
+    assert srv.eio.logger is logger
+    assert srv.logger is not logger
