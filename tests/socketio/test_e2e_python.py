@@ -213,3 +213,24 @@ def test_msgpack_serializer_with_the_python_client(transport):
     finally:
         client.disconnect()
         server.stop()
+
+
+def test_malformed_packet_closes_the_connection(e2e_server):
+    websocket = pytest.importorskip("websocket")
+    url = e2e_server.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+    ws = websocket.create_connection(url, timeout=5)
+    try:
+        assert ws.recv().startswith("0{")
+        ws.send('40{"token":"secret"}')
+        assert ws.recv().startswith('40{"sid":')
+        ws.send('42["add",1,2')  # truncated JSON: a protocol violation, as in socket.io
+        frames = []
+        with pytest.raises(websocket.WebSocketConnectionClosedException):
+            while True:
+                frame = ws.recv()
+                if frame == "":
+                    raise websocket.WebSocketConnectionClosedException()
+                frames.append(frame)
+        assert all(frame in ("2", "1") for frame in frames), frames
+    finally:
+        ws.close()
