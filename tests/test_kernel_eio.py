@@ -273,6 +273,20 @@ def test_encode_payload_accepts_any_iterable(eio_impl):
     assert eio_impl.encode_payload(((4, "a"), [4, b"\x00"])) == b"4a\x1ebAA=="
 
 
+def test_encode_payload_snapshots_its_input(eio_impl):
+    pkts = []
+
+    class Hostile:
+        """A packet that empties the list being encoded while it is unpacked."""
+
+        def __iter__(self):
+            pkts.clear()
+            return iter((4, "b"))
+
+    pkts.extend([(4, "a"), Hostile(), (4, "c")])
+    assert eio_impl.encode_payload(pkts) == b"4a\x1e4b\x1e4c"
+
+
 # --------------------------------------------------------------------------- bad input
 
 BAD_PACKETS = [

@@ -312,7 +312,8 @@ def encode_payload(packets):
 
     :param packets: ``(packet_type, data)`` pairs.
     """
-    cdef list items = packets if type(packets) is list else list(packets)
+    # a tuple: immutable, so the unchecked indexing below stays in bounds whatever the items do
+    cdef tuple items = tuple(packets)
     cdef Py_ssize_t count = len(items), i, total = 0
     cdef list keep = []  # owners of the buffers the pieces point into
     cdef _Piece* pieces

@@ -39,7 +39,7 @@ __all__ = [
 
 OPEN, CLOSE, PING, PONG, MESSAGE, UPGRADE, NOOP = 0, 1, 2, 3, 4, 5, 6
 
-Data = Union[str, bytes, None]
+_Data = Union[str, bytes, None]
 
 _SEPARATOR = b"\x1e"
 _BAD_BASE64 = "invalid base64 data in binary packet"
@@ -68,7 +68,7 @@ def _utf8(text: str) -> bytes:
         ) from None
 
 
-def encode_packet(packet_type: int, data: Data = None, b64: bool = False) -> bytes:
+def encode_packet(packet_type: int, data: _Data = None, b64: bool = False) -> bytes:
     """Encode one Engine.IO packet.
 
     :param packet_type: one of ``OPEN`` ... ``NOOP`` (0-6).
@@ -108,7 +108,7 @@ def _bad_type(first: str | int) -> PacketError:
     return PacketError(f"invalid Engine.IO packet type {char!r}")
 
 
-def _decode_text(encoded: str | bytes) -> tuple[int, Data]:
+def _decode_text(encoded: str | bytes) -> tuple[int, _Data]:
     """Decode one text-encoded packet: ``<digit>[data]`` or ``b<base64>``."""
     if not encoded:
         raise PacketError("empty Engine.IO packet")
@@ -141,7 +141,7 @@ def _as_bytes_or_str(value: object, what: str) -> str | bytes:
     raise PacketError(f"an Engine.IO {what} must be str or bytes, not {type(value).__name__}")
 
 
-def decode_packet(encoded: bytes | str, binary: bool = False) -> tuple[int, Data]:
+def decode_packet(encoded: bytes | str, binary: bool = False) -> tuple[int, _Data]:
     """Decode one Engine.IO packet.
 
     :param encoded: the packet as received: a WebSocket message or one polling payload segment.
@@ -159,7 +159,7 @@ def decode_packet(encoded: bytes | str, binary: bool = False) -> tuple[int, Data
     return _decode_text(_as_bytes_or_str(encoded, "packet"))
 
 
-def encode_payload(packets: Sequence[tuple[int, Data]]) -> bytes:
+def encode_payload(packets: Sequence[tuple[int, _Data]]) -> bytes:
     """Encode packets as one HTTP long-polling payload.
 
     Each packet is encoded with ``b64=True`` and the packets are joined with ``\\x1e``. Like the
@@ -168,10 +168,11 @@ def encode_payload(packets: Sequence[tuple[int, Data]]) -> bytes:
 
     :param packets: ``(packet_type, data)`` pairs.
     """
-    return _SEPARATOR.join([encode_packet(t, data, True) for t, data in packets])
+    # a snapshot, as the compiled twin takes one: items that mutate the sequence change nothing
+    return _SEPARATOR.join([encode_packet(t, data, True) for t, data in tuple(packets)])
 
 
-def decode_payload(body: bytes | str, max_packets: int = 10_000) -> list[tuple[int, Data]]:
+def decode_payload(body: bytes | str, max_packets: int = 10_000) -> list[tuple[int, _Data]]:
     """Decode an HTTP long-polling payload into its packets.
 
     :param body: the request body (UTF-8 bytes, or already decoded text).
@@ -185,7 +186,7 @@ def decode_payload(body: bytes | str, max_packets: int = 10_000) -> list[tuple[i
     sep = "\x1e" if isinstance(body, str) else _SEPARATOR
     if body.count(sep) >= max_packets:  # type: ignore[arg-type]
         raise PacketError(f"too many packets in Engine.IO payload (more than {max_packets})")
-    packets: list[tuple[int, Data]] = []
+    packets: list[tuple[int, _Data]] = []
     for segment in body.split(sep):  # type: ignore[arg-type]
         packets.append(_decode_text(segment))
     return packets
