@@ -273,7 +273,8 @@ class Dispatcher:
             if manager.is_pre_connected(sid, namespace):
                 manager.disconnect(sid, namespace, ignore_queue=True)
             return
-        manager.pre_disconnect(sid, namespace)
+        if manager.pre_disconnect(sid, namespace) is None:
+            return  # a server-side disconnect of it is under way
         if self._info:
             self.logger.info("%s disconnected from %s (%s)", sid, namespace, reason)
         self._run_disconnect_handler(

@@ -195,12 +195,14 @@ class Manager:
 
     def pre_disconnect(self, sid: str, namespace: str) -> str | None:
         """Mark ``sid`` as leaving (its data stays for the disconnect handler); returns its
-        Engine.IO sid."""
-        client = self._clients.get(namespace, {}).get(sid)
-        if client is None:
-            return None
-        client.state = DISCONNECTING
-        return client.eio_sid
+        Engine.IO sid, or None when it is unknown or already leaving, so that of a server-side
+        and a client-side disconnect racing each other only one runs the disconnect handler."""
+        with self._lock:
+            client = self._clients.get(namespace, {}).get(sid)
+            if client is None or client.state == DISCONNECTING:
+                return None
+            client.state = DISCONNECTING
+            return client.eio_sid
 
     def can_disconnect(self, sid: str, namespace: str) -> bool:
         """True when this host can disconnect ``sid`` itself."""

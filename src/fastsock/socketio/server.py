@@ -330,6 +330,8 @@ class Server(Dispatcher):
         if self._info:
             self.logger.info("Disconnecting %s [%s]", sid, namespace)
         eio_sid = manager.pre_disconnect(sid, namespace)
+        if eio_sid is None:
+            return  # already leaving
         self._send_packet(eio_sid, self._packet(DISCONNECT, None, namespace))
         self._run_disconnect_handler(sid, eio_sid, namespace, self.reason.SERVER_DISCONNECT)
 
