@@ -210,3 +210,19 @@ def test_custom_client_manager_is_used():
     VClient(srv)
     assert manager.emits == ["hello"] and manager.initialized == 1
     assert a.events() == [["hello"]]
+
+
+def test_disconnect_handler_runs_once(server):
+    calls = []
+
+    @server.on("disconnect")
+    def disconnect(sid, reason):
+        calls.append(reason)
+        server.disconnect(sid)  # already leaving: nothing more happens
+
+    (a,) = connected(server)
+    sid = a.sid()
+    server.disconnect(sid)
+    server.disconnect(sid)
+    assert calls == ["server disconnect"]
+    assert a.types().count(DISCONNECT) == 1
