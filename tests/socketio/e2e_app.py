@@ -10,6 +10,8 @@ Run as a script (``python e2e_app.py <async_mode> <port> [option=value ...]``) i
 
 from __future__ import annotations
 
+import json
+
 from fastsock.socketio import ConnectionRefusedError, Namespace, Server, WSGIApp
 
 SECRET = {"token": "secret"}
@@ -75,6 +77,11 @@ def build(async_mode: str, **options):
         return {"transport": sio.transport(sid), "session": sio.get_session(sid)}
 
     @sio.event
+    def slow(sid, seconds):
+        sio.sleep(seconds)
+        return "slow"
+
+    @sio.event
     def kick(sid):
         sio.disconnect(sid)
 
@@ -96,7 +103,14 @@ def build(async_mode: str, **options):
 
 def main(argv: list[str]) -> None:
     async_mode, port = argv[0], int(argv[1])
-    options = dict(arg.split("=", 1) for arg in argv[2:])  # e.g. serializer=msgpack
+    # e.g. serializer=msgpack async_handlers=false (values are JSON, or plain strings)
+    options = {}
+    for arg in argv[2:]:
+        name, value = arg.split("=", 1)
+        try:
+            options[name] = json.loads(value)
+        except ValueError:
+            options[name] = value
     from fastsock.engineio import make_server
 
     _, app, _ = build(async_mode, **options)

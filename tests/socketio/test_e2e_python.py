@@ -234,3 +234,23 @@ def test_malformed_packet_closes_the_connection(e2e_server):
         assert all(frame in ("2", "1") for frame in frames), frames
     finally:
         ws.close()
+
+
+@pytest.mark.parametrize("async_handlers", [True, False])
+def test_async_handlers(e2e_server, async_handlers):
+    server = e2e_server
+    if not async_handlers:
+        server = ServerProcess(e2e_server.async_mode, 0, "async_handlers=false")
+    client = connect(server.url, "websocket")
+    order: list = []
+    try:
+        client.emit("slow", 0.5, callback=lambda result: order.append(result))
+        client.call("add", (1, 1), timeout=5)
+        order.append("add")
+        assert wait_for(lambda: len(order) == 2)
+    finally:
+        client.disconnect()
+        if server is not e2e_server:
+            server.stop()
+    # concurrent handlers: the quick event overtakes the slow one; in order otherwise
+    assert order == (["add", "slow"] if async_handlers else ["slow", "add"])
