@@ -1,12 +1,13 @@
 """Measure the memory of idle WebSocket connections held by one gevent server process.
 
-    python tests/engineio/measure_idle_memory.py [connections=5000]
+    python tests/engineio/measure_idle_memory.py [connections=5000] [--keep-environ]
 
 Starts an Engine.IO server (gevent, fastsock's pywsgi handler) in a subprocess, opens the
 given number of WebSocket connections to it from this process (raw sockets: handshake, then
 the OPEN packet is read and the connection left idle), and reports the server's RSS growth per
-connection and its greenlet count. Both processes raise their open-file limit first. Not a
-pytest test (it takes a few seconds and 2 × N file descriptors).
+connection and its greenlet count. ``--keep-environ`` makes the connect handler keep each
+connection's WSGI environ, as the Socket.IO layer does. Both processes raise their open-file
+limit first. Not a pytest test (it takes a few seconds and 2 × N file descriptors).
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ from fastsock import engineio
 
 eio = engineio.Server(async_mode="gevent", ping_interval=25, ping_timeout=20)
 inner = engineio.WSGIApp(eio)
+environs = {}
+if "--keep-environ" in sys.argv:
+    eio.on("connect", lambda sid, environ: environs.__setitem__(sid, environ))
 
 def app(environ, start_response):
     if environ["PATH_INFO"] == "/stats":
@@ -82,9 +86,13 @@ def _open_websocket(port: int) -> socket.socket:
 
 
 def main() -> None:
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    count = int(args[0]) if args else 5000
+    flags = [a for a in sys.argv[1:] if a.startswith("--")]
     _raise_nofile()
-    server = subprocess.Popen([sys.executable, "-c", SERVER], stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVER, *flags], stdout=subprocess.PIPE, text=True
+    )
     try:
         port = int(server.stdout.readline())
         warm = [_open_websocket(port) for _ in range(50)]  # first-use allocations
@@ -100,13 +108,15 @@ def main() -> None:
             json.dumps(
                 {
                     "connections": count,
+                    "keep_environ": "--keep-environ" in flags,
                     "sessions": after["sessions"],
                     "rss_before_kb": before["rss_kb"],
                     "rss_after_kb": after["rss_kb"],
                     "rss_per_connection_kb": round(per_conn_kb, 2),
                     "greenlets_per_connection": round(
                         (after["greenlets"] - before["greenlets"]) / count, 3
-                    ),
+                    )
+                    + 0.0,  # no "-0.0"
                     "connect_seconds": round(elapsed, 2),
                 },
                 indent=2,

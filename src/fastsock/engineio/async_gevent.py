@@ -1,9 +1,12 @@
 """The ``gevent`` async mode: greenlets on one hub, non-blocking sockets.
 
-Per idle WebSocket connection there is one greenlet: the web server's connection greenlet,
-which becomes the reader. Writes never switch greenlets: they append to the connection's
-output, which the hub flushes once per loop iteration (see :mod:`.writer`). Event handlers
-run in a raw greenlet each (cheaper than ``gevent.Greenlet``, which keeps links and a result).
+An idle WebSocket connection served by fastsock's pywsgi handler has no greenlet: a read
+watcher on the hub wakes it, and a greenlet runs only while received frames are processed
+(under other gevent servers, e.g. gunicorn's gevent worker, the request's greenlet stays as
+the connection's reader: one greenlet per connection). Writes never switch greenlets: they
+append to the connection's output, which the hub flushes once per loop iteration (see
+:mod:`.writer`). Event handlers run in a raw greenlet each (cheaper than ``gevent.Greenlet``,
+which keeps links and a result).
 """
 
 from __future__ import annotations

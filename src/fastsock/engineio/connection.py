@@ -1,8 +1,17 @@
 """One WebSocket connection's reader: frames in, Engine.IO packets to the session.
 
-The reader runs in the greenlet or thread the web server gave the request, for the lifetime of
-the connection; it is the only per-connection task. Writes never happen here except replies to
-control frames: everything goes through the connection's :class:`~.writer.Output`.
+Two ways to drive it, with the same frame and packet handling:
+
+- *blocking* (threading mode, and gevent under servers other than ours): the reader loops in
+  the greenlet or thread the web server gave the request, for the lifetime of the connection;
+- *evented* (gevent with fastsock's pywsgi handler, which detaches the socket): a read watcher
+  on the hub calls back when bytes arrive, and only then a greenlet is spawned to process them
+  (handlers may block). An idle connection has no greenlet, stack or request objects at all.
+  The watcher is stopped while a chunk is processed, so a client sending faster than its
+  handlers run is slowed down by TCP, not buffered without bound.
+
+Writes never happen here except replies to control frames: everything goes through the
+connection's :class:`~.writer.Output`.
 
 States: ``_PROBE`` and ``_AWAIT_UPGRADE`` for an upgrade from polling (``2probe`` → ``3probe``,
 a NOOP releases the pending GET, then ``5`` switches the session over with every packet still
@@ -55,20 +64,14 @@ def serve_websocket(
         sock.switch_to_websocket(out)
         server._heartbeat.start(sock)
         state = _OPEN
+    if raw.evented:
+        _EventedReader(server, sock, out, state, raw.sock).start(raw.leftover)
+        return raw.finish()
     reader = _Reader(server, sock, out, state)
     try:
         reader.run(raw.sock, raw.leftover)
     finally:
-        if reader.state == _PROBE or reader.state == _AWAIT_UPGRADE:
-            sock.upgrading = False  # the session goes on over polling
-        elif reader.attached:
-            reason = (
-                server.reason.TRANSPORT_ERROR
-                if (reader.error or out.error)
-                else server.reason.TRANSPORT_CLOSE
-            )
-            sock.close(reason, abort=True, error=reader.error or out.error)
-        out.release()
+        reader.finish()
     return raw.finish()
 
 
@@ -85,28 +88,46 @@ class _Reader:
         self.parser = ws.FrameParser(server.max_http_buffer_size, True)
 
     def run(self, conn: Any, data: bytes) -> None:
+        """The blocking loop: read and consume until EOF."""
         recv = conn.recv
-        feed = self.parser.feed
         try:
             while True:
-                if data and self.state != _CLOSING:
-                    try:
-                        items = feed(data)
-                    except WebSocketError as exc:
-                        # Items completed before the violation still count; bytes after a
-                        # CLOSE frame do not matter any more.
-                        self._handle(getattr(exc, "items", None) or [])
-                        if self.state != _CLOSING:
-                            self._fail(str(exc), exc.close_code)
-                    else:
-                        self._handle(items)
-                    if self.sock.closed and self.state != _CLOSING:
-                        self._closing()
+                if data:
+                    self.consume(data)
                 data = recv(_RECV_SIZE)
                 if not data:
                     return
         except OSError:
             return  # reset by the peer, or shut down by us (abort, linger timeout)
+
+    def consume(self, data: bytes) -> None:
+        """Parse bytes from the peer and act on the complete frames."""
+        if self.state == _CLOSING:
+            return
+        try:
+            items = self.parser.feed(data)
+        except WebSocketError as exc:
+            # Items completed before the violation still count; bytes after a CLOSE frame
+            # do not matter any more.
+            self._handle(getattr(exc, "items", None) or [])
+            if self.state != _CLOSING:
+                self._fail(str(exc), exc.close_code)
+        else:
+            self._handle(items)
+        if self.sock.closed and self.state != _CLOSING:
+            self._closing()
+
+    def finish(self) -> None:
+        """The connection is over (EOF, reset or cut): settle the session's state."""
+        sock, out = self.sock, self.out
+        if self.state == _PROBE or self.state == _AWAIT_UPGRADE:
+            sock.upgrading = False  # the session goes on over polling
+        elif self.attached:
+            error = self.error or out.error
+            reason = self.server.reason
+            sock.close(reason.TRANSPORT_ERROR if error else reason.TRANSPORT_CLOSE,
+                       abort=True, error=error)
+        out.release()
 
     def _closing(self) -> None:
         # The session was closed by someone else (server disconnect, ping timeout, client
@@ -177,3 +198,52 @@ class _Reader:
             self.out.write(_PROBE_REPLY)
         else:
             self._fail(f"unexpected packet {packet_type} during the upgrade", 1002)
+
+
+class _EventedReader(_Reader):
+    """The evented driver (see the module docstring): no greenlet while the connection idles."""
+
+    __slots__ = ("_conn", "_watcher")
+
+    def __init__(self, server: Server, sock: Socket, out: Any, state: int, conn: Any) -> None:
+        super().__init__(server, sock, out, state)
+        self._conn = conn  # a non-blocking ``_socket.socket`` this reader owns
+
+    def start(self, leftover: bytes) -> None:
+        import gevent
+
+        self._watcher = gevent.get_hub().loop.io(self._conn.fileno(), 1)
+        if leftover:
+            gevent.spawn_raw(self._process, leftover)
+        else:
+            self._watcher.start(self._on_readable)
+
+    def _on_readable(self) -> None:
+        # In the hub: read what is there, then hand it to a greenlet, since handlers may block.
+        try:
+            data = self._conn.recv(_RECV_SIZE)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        self._watcher.stop()
+        import gevent
+
+        gevent.spawn_raw(self._process, data)
+
+    def _process(self, data: bytes) -> None:
+        try:
+            if data:
+                self.consume(data)
+                self._watcher.start(self._on_readable)
+                return
+        except Exception:  # a bug here must not leak the connection
+            logger.exception("%s: error processing WebSocket input", self.sock.sid)
+        self._end()
+
+    def _end(self) -> None:
+        try:
+            self.finish()
+        finally:
+            self._watcher.close()
+            self._conn.close()

@@ -1,14 +1,15 @@
 """fastsock's ``gevent.pywsgi`` request handler: hands WebSocket sockets to the Engine.IO server.
 
-No gevent-websocket or simple-websocket: the handler only lets the application take the
-connection's socket (``environ['fastsock.takeover']``) and then stays out of the way — no
-response is written after the application returns and the connection is closed. The
-connection greenlet that pywsgi already runs for the request becomes the WebSocket reader, so
-an idle WebSocket costs exactly one greenlet. ``TCP_NODELAY`` is set on every connection.
+No gevent-websocket or simple-websocket: the handler lets the application take the
+connection's socket (``environ['fastsock.takeover']``), detached from pywsgi, and then stays
+out of the way — no response is written after the application returns. The request's greenlet
+then ends; the Engine.IO server reads the socket through a watcher on the hub, so an idle
+WebSocket costs no greenlet at all. ``TCP_NODELAY`` is set on every connection.
 """
 
 from __future__ import annotations
 
+import _socket
 import socket
 from typing import Any
 
@@ -37,7 +38,7 @@ class WebSocketHandler(pywsgi.WSGIHandler):
             environ["fastsock.takeover"] = self._take_over
         return environ
 
-    def _take_over(self) -> tuple[Any, bytes]:
+    def _take_over(self) -> tuple[Any, bytes, bool]:
         self._taken_over = True
         self.close_connection = True
         leftover = _drain_buffered(self.rfile, self.socket)
@@ -52,7 +53,13 @@ class WebSocketHandler(pywsgi.WSGIHandler):
         self.wsgi_input = _Released()
         self.environ["wsgi.input"] = _Released()
         self.__dict__.pop("headers", None)  # back to the class's empty default
-        return self.socket, leftover
+        # Detach the file descriptor from the gevent socket (pywsgi's close of it is then a
+        # no-op) so this greenlet can end: the Engine.IO reader watches the socket itself.
+        gsock = self.socket
+        family, type_, proto = gsock.family, gsock.type, gsock.proto
+        raw = _socket.socket(family, type_, proto, gsock.detach())
+        raw.setblocking(False)
+        return raw, leftover, True
 
     def run_application(self) -> None:
         """Run the application; after a takeover, write nothing back."""

@@ -73,12 +73,15 @@ class RawConnection:
     raises) when the connection is over.
     """
 
-    __slots__ = ("_ours", "leftover", "sock")
+    __slots__ = ("_ours", "evented", "leftover", "sock")
 
-    def __init__(self, sock: Any, leftover: bytes, ours: bool) -> None:
+    def __init__(self, sock: Any, leftover: bytes, ours: bool, evented: bool = False) -> None:
         self.sock = sock
         self.leftover = leftover
         self._ours = ours
+        #: The socket is detached from the web server (a non-blocking ``_socket.socket``):
+        #: read it with a watcher on the gevent hub, not a blocking loop.
+        self.evented = evented
 
     def finish(self) -> Any:
         """End the WSGI request without a response."""
@@ -106,8 +109,9 @@ def _drain_buffered(reader: Any, sock: Any) -> bytes:
 def take_over(environ: dict) -> RawConnection | None:
     """Take the request's socket from the web server, or ``None`` when it cannot be done."""
     takeover = environ.get("fastsock.takeover")
+    evented = False
     if takeover is not None:
-        sock, leftover = takeover()
+        sock, leftover, evented = takeover()
         ours = True
     else:
         sock = (
@@ -128,7 +132,8 @@ def take_over(environ: dict) -> RawConnection | None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     except (OSError, AttributeError):
         pass
-    # Blocking mode (the gevent socket stays cooperative): a threading reader blocks in recv,
-    # and the writer uses MSG_DONTWAIT, so the socket's timeout must not apply to writes.
-    sock.settimeout(None)
-    return RawConnection(sock, leftover, ours)
+    if not evented:
+        # Blocking mode (a gevent socket stays cooperative): a threading reader blocks in
+        # recv, and the writer uses MSG_DONTWAIT, so no timeout may apply to writes.
+        sock.settimeout(None)
+    return RawConnection(sock, leftover, ours, evented)
