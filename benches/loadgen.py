@@ -8,10 +8,12 @@ answers pings, joins every client to one room and then drives the scenarios of
     python benches/loadgen.py --url http://127.0.0.1:PORT --clients 1000 \\
         --scenarios rss,broadcast,fanout,latency --duration 3 --server-pid PID
 
-Deliveries are counted per frame without decoding them; the sequence number of every event is
-checked (each client must receive every broadcast exactly once, in order) and the timestamp in the
-payload is parsed only on a strided sample of connections, for latency. The generator reports its
-own CPU share next to the server's, so its headroom is visible in every figure.
+Deliveries are counted per frame without decoding them (``e2e/framescan.py``, compiled on first
+use); the sequence number of every event is checked (each client must receive every broadcast
+exactly once, in order) and the timestamp in the payload is parsed only on a strided sample of
+connections, for latency. The generator reports its own CPU share and CPU time per delivery next
+to the server's, so its headroom is visible in every figure. Its ceiling is measured against
+``e2e/blaster.py``, a stand-in server that writes pre-built frames (``--impls blaster64``).
 """
 
 from __future__ import annotations
@@ -26,20 +28,21 @@ import sys
 import time
 from urllib.parse import urlsplit
 
+from e2e.framescan import load as load_scanner
+
 try:
     from fastsock._ws_c import build_frame
 except ImportError:  # a pure build: the twin has the same behaviour
     from fastsock._ws_py import build_frame
+
+# the frame walker: compiled on first use (pyximport), else its pure-Python twin
+scan, SCAN_COMPILED = load_scanner()
 
 TEXT = 1
 PONG = 10
 CLOSE = 8
 ROOM = "bench"
 # Payload prefixes of the two benchmark events; the sequence number follows at once.
-B_PREFIX = b'42["b",['
-F_PREFIX = b'42["f",['
-PREFIX_LEN = 8
-COMMA = 44
 # Connections sampled for latency: about this many, strided over the whole room (parsing the
 # timestamp of every frame would cost the load generator ~0.3 us per delivery).
 LATENCY_CONNS = 50
@@ -122,66 +125,34 @@ class Conn(asyncio.Protocol):
             data = data[end + 4:]
         lg = self.lg
         smp = self.sample and lg.sampling
-        now = clock() if smp else 0.0
-        n = len(data)
-        pos = nb = nf = 0
-        last = self.last_b
-        bad = self.bad_b
-        # The hot loop: walk frame headers, look only at the event prefix and sequence number.
-        while n - pos >= 2:
-            size = data[pos + 1]
-            if size < 126:
-                start = pos + 2
-            elif size == 126:
-                if n - pos < 4:
-                    break
-                start = pos + 4
-                size = (data[pos + 2] << 8) | data[pos + 3]
-            elif size == 127:
-                if n - pos < 10:
-                    break
-                start = pos + 10
-                size = int.from_bytes(data[pos + 2:start], "big")
-            else:
-                self.fail("server sent a masked frame")
-                return
-            end = start + size
-            if end > n:
-                break
-            if data.startswith(B_PREFIX, start):
-                comma = data.index(COMMA, start + PREFIX_LEN, end)
-                seq = int(data[start + PREFIX_LEN:comma])
-                if seq != last + 1:
-                    bad += 1
-                last = seq
-                nb += 1
-                if smp:
-                    lg.latencies.append(now - float(data[comma + 1:data.index(COMMA, comma + 1)]))
-            elif data.startswith(F_PREFIX, start):
-                comma = data.index(COMMA, start + PREFIX_LEN, end)
-                mid = int(data[start + PREFIX_LEN:comma])
-                self.cnt_f += 1
-                self.sum_f += mid
-                self.sq_f += mid * mid
-                nf += 1
-                if smp:
-                    lg.latencies.append(now - float(data[comma + 1:data.index(COMMA, comma + 1)]))
-                if self.sender >= 0 and mid % lg.n_senders == self.sender:
-                    self.inflight -= 1
-                    lg.fan_sent_next(self)
-            else:
-                self.control_frame(data[pos] & 0x0F, data[start:end])
-                if self.closed:
-                    return
-            pos = end
-        if pos < n:
+        others: list = []
+        try:
+            pos, nb, last, bad, nf, sum_f, sq_f, own = scan(
+                data, self.last_b, smp, clock() if smp else 0.0, lg.latencies, others,
+                lg.n_senders, self.sender,
+            )
+        except ValueError as exc:
+            self.fail(str(exc))
+            return
+        if pos < len(data):
             self.rest = data[pos:]
         if nb:
             self.cnt_b += nb
             self.last_b = last
-            self.bad_b = bad
+            self.bad_b += bad
+        if nf:
+            self.cnt_f += nf
+            self.sum_f += sum_f
+            self.sq_f += sq_f
+            for _ in range(own):
+                self.inflight -= 1
+                lg.fan_sent_next(self)
         lg.delivered += nb + nf
         lg.reads += 1
+        for opcode, payload in others:
+            self.control_frame(opcode, payload)
+            if self.closed:
+                return
 
     # --- everything that is not a benchmark event ----------------------------------------
     def control_frame(self, opcode: int, payload: bytes) -> None:
@@ -535,6 +506,7 @@ def main(argv=None) -> None:
     else:
         result = uvloop.run(amain(args))
     result["event_loop"] = "uvloop" if "uvloop" in sys.modules else "asyncio"
+    result["scanner"] = "compiled" if SCAN_COMPILED else "pure"
     print(json.dumps(result, indent=None if args.json else 2))
 
 

@@ -119,7 +119,30 @@ def test_loadgen_ceiling(benchmark):
 
 
 # --- the load generator's own correctness: its loss detector must not lie ---------------------
-def _scanner(sample=True):
+def _compiled_scan():
+    from e2e import framescan
+
+    try:
+        return framescan.load_compiled()
+    except Exception:  # noqa: BLE001 - no compiler: only the pure twin is tested
+        return None
+
+
+COMPILED_SCAN = _compiled_scan()
+
+
+@pytest.fixture(params=["py", pytest.param("c", marks=pytest.mark.skipif(
+    COMPILED_SCAN is None, reason="the compiled frame scanner does not build here"))])
+def scanner(request, monkeypatch):
+    """The load generator, made to use the pure or the compiled frame scanner."""
+    import loadgen
+    from e2e import framescan
+
+    monkeypatch.setattr(loadgen, "scan", framescan.scan if request.param == "py" else COMPILED_SCAN)
+    return loadgen.scan
+
+
+def _client(sample=True):
     """A load-generator client wired to a minimal LoadGen stand-in, past the handshake."""
     import types
 
@@ -133,38 +156,80 @@ def _scanner(sample=True):
     conn = loadgen.Conn(lg, 0)
     conn.upgraded = True
     conn.sample = sample
+    conn.sender = 2
     return lg, conn
 
 
+def _frame(text):
+    from loadgen import build_frame
+
+    return build_frame(1, text)
+
+
 @pytest.mark.parametrize("pad", [10, 60, 300, 70_000])  # 7-bit, 16-bit and 64-bit lengths
-def test_loadgen_counts_any_split(pad):
+def test_loadgen_counts_any_split(scanner, pad):
     """Every seq is counted once, in order, however the byte stream is cut into reads."""
     import random
 
-    from loadgen import build_frame
-
-    frames = [build_frame(1, f'42["b",[{seq},12.5,"{"x" * pad}"]]') for seq in range(1, 41)]
-    frames[5:5] = [build_frame(1, f'42["f",[{i},12.5,"y"]]') for i in (3, 4, 8)]
+    frames = [_frame(f'42["b",[{seq},12.5,"{"x" * pad}"]]') for seq in range(1, 41)]
+    frames[5:5] = [_frame(f'42["f",[{i},12.5,"y"]]') for i in (3, 5, 8)]
     stream = b"".join(frames)
     rng = random.Random(pad)
     for _ in range(20):
-        lg, conn = _scanner()
+        lg, conn = _client()
         pos = 0
         while pos < len(stream):
             step = rng.randint(1, 300)
             conn.data_received(stream[pos:pos + step])
             pos += step
         assert (conn.cnt_b, conn.last_b, conn.bad_b) == (40, 40, 0)
-        assert (conn.cnt_f, conn.sum_f, conn.sq_f) == (3, 15, 9 + 16 + 64)
+        assert (conn.cnt_f, conn.sum_f, conn.sq_f) == (3, 16, 9 + 25 + 64)
+        assert conn.inflight == -2  # 5 and 8 are sender 2's own messages coming back
         assert lg.delivered == 43 and len(lg.latencies) == 43 and not lg.errors
 
 
-def test_loadgen_flags_gaps_and_duplicates():
+def test_loadgen_flags_gaps_and_duplicates(scanner):
     """A missing or repeated seq is counted as out of order; the count shows the loss."""
-    from loadgen import build_frame
-
-    lg, conn = _scanner(sample=False)
+    lg, conn = _client(sample=False)
     for seq in (1, 2, 4, 4, 5):
-        conn.data_received(build_frame(1, f'42["b",[{seq},1.0,"x"]]'))
+        conn.data_received(_frame(f'42["b",[{seq},1.0,"x"]]'))
     assert (conn.cnt_b, conn.last_b, conn.bad_b) == (5, 5, 2)
     assert lg.latencies == []
+
+
+@pytest.mark.skipif(COMPILED_SCAN is None, reason="the compiled frame scanner does not build here")
+def test_compiled_scanner_agrees_with_pure():
+    """Both scanners give the same results and errors on random streams and bad frames."""
+    import random
+
+    from e2e.framescan import scan
+
+    rng = random.Random(7)
+    for _ in range(200):
+        parts = []
+        for _ in range(rng.randint(0, 30)):
+            kind = rng.random()
+            pad = "x" * rng.choice([1, 50, 120, 200, 66_000])
+            if kind < 0.5:
+                parts.append(_frame(f'42["b",[{rng.randint(0, 50)},{rng.random():.6f},"{pad}"]]'))
+            elif kind < 0.8:
+                parts.append(_frame(f'42["f",[{rng.randint(0, 10**6)},3.25,"{pad}"]]'))
+            else:
+                parts.append(_frame(rng.choice(["2", "40", '431[{"seq":3}]', pad])))
+        stream = b"".join(parts)
+        stream = stream[:rng.randint(0, len(stream))]  # a partial frame at the end
+        args = (rng.randint(0, 50), rng.random() < 0.5, 10.0)
+        senders = rng.randint(1, 4), rng.randint(-1, 3)
+        out_py, out_c = ([], []), ([], [])
+        assert scan(stream, *args, *out_py, *senders) == COMPILED_SCAN(stream, *args, *out_c,
+                                                                       *senders)
+        assert out_py == out_c
+    bad = [_frame('42["b",[x1,1.0,"x"]]'), _frame('42["b",[1"x"]]'), _frame('42["f",[,1.0]]'),
+           _frame('42["b",[1,1.0x"]]'), b"\x81\x85abcd" + b"x" * 5]
+    for data in bad:
+        for fn in (scan, COMPILED_SCAN):
+            with pytest.raises(ValueError):
+                fn(data, 0, True, 0.0, [], [], 1, -1)
+    for fn in (scan, COMPILED_SCAN):
+        with pytest.raises(ValueError):
+            fn(b"", 0, False, 0.0, [], [], 0, -1)

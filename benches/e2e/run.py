@@ -275,9 +275,11 @@ def main(argv=None) -> None:
             results.append(res)
             rows += rows_of(res, base)
     rows.sort(key=lambda r: (SCENARIOS.index(r["scenario"]), r["N"]))
+    scanners = sorted({r.get("scanner", "?") for r in results})
     print(f"# server pinned to core {args.server_core}, load generator to core "
-          f"{args.loadgen_core}; {os.cpu_count()} cores; 'vs FS' = times better than "
-          f"{BASELINE}/gevent (throughput, p99 latency, bytes per connection)")
+          f"{args.loadgen_core} ({'/'.join(scanners)} frame scanner); {os.cpu_count()} cores; "
+          f"'vs FS' = times better than {BASELINE}/gevent (throughput, p99 latency, bytes per "
+          "connection); bg % = other processes' load on the two cores just before the run")
     print(format_table(rows))
     if args.json_out:
         with open(args.json_out, "w") as f:
