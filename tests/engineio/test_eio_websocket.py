@@ -254,3 +254,53 @@ def test_tcp_nodelay_on_websocket(harness):
 
     assert all(harness.call(nodelay))
     conn.close()
+
+
+def test_frames_sent_with_the_handshake_are_not_lost(harness):
+    """A client that does not wait for the 101 (its first frame arrives with the request)."""
+    import base64 as b64
+    import os
+
+    s = socket.create_connection(("127.0.0.1", harness.port), timeout=5)
+    key = b64.b64encode(os.urandom(16)).decode()
+    request = (
+        "GET /engine.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\n"
+        "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    ).encode()
+    s.sendall(request + ws.build_frame(ws.TEXT, b"4early", mask=b"abcd"))
+    parser = ws.FrameParser(1 << 20, require_mask=False)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += s.recv(4096)
+    head, _, rest = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 101")
+    items = parser.feed(rest) if rest else []
+    while len(items) < 2:
+        items += parser.feed(s.recv(4096))
+    assert items[0][1].startswith("0{") and items[1] == (ws.TEXT, "4early")
+    s.close()
+
+
+def test_idle_websockets_hold_no_greenlet_under_gevent(make_harness, async_mode):
+    if async_mode != "gevent":
+        pytest.skip("greenlets are a gevent matter")
+    harness = make_harness()
+
+    def count_greenlets():
+        import gc
+
+        import greenlet
+
+        gc.collect()
+        return sum(1 for o in gc.get_objects() if isinstance(o, greenlet.greenlet))
+
+    before = harness.call(count_greenlets)
+    conns = [_open(harness.port)[0] for _ in range(20)]
+    for conn in conns:  # each connection still works
+        conn.send_text("4x")
+        assert conn.recv_text() == "4x"
+    time.sleep(0.2)
+    assert harness.call(count_greenlets) - before <= 2  # none per connection
+    for conn in conns:
+        conn.close()
