@@ -341,6 +341,10 @@ class Server(Dispatcher):
             self.logger.info("Socket.IO is shutting down")
         self.eio.shutdown()
 
+    def instrument(self, *args: Any, **kwargs: Any) -> Any:
+        """python-socketio's Admin UI instrumentation; not available in fastsock."""
+        raise NotImplementedError("the Socket.IO Admin UI is not supported by fastsock")
+
     # -- serving and tasks ------------------------------------------------------------------
     def handle_request(self, environ: dict, start_response: Callable) -> Any:
         """The WSGI entry point (normally reached through :class:`WSGIApp`)."""
