@@ -125,8 +125,9 @@ class _Reader:
         elif self.attached:
             error = self.error or out.error
             reason = self.server.reason
-            sock.close(reason.TRANSPORT_ERROR if error else reason.TRANSPORT_CLOSE,
-                       abort=True, error=error)
+            sock.close(
+                reason.TRANSPORT_ERROR if error else reason.TRANSPORT_CLOSE, abort=True, error=error
+            )
         out.release()
 
     def _closing(self) -> None:

@@ -68,7 +68,7 @@ def _error(
     log: str | None = None,
 ) -> list[bytes]:
     message = message or _MESSAGES[code]
-    server._log_error_once(log or message, log or message)
+    server._log_error_once(log or message, f"error-{code}")  # one ERROR per kind, then INFO
     body = server._json.dumps_bytes({"code": code, "message": message})
     if status is None:
         status = 403 if code == FORBIDDEN else 400
