@@ -109,7 +109,7 @@ def handle_request(server: Server, environ: dict, start_response: Callable) -> A
     if method == "OPTIONS":  # CORS preflight
         return _respond(server, environ, start_response, 200, [_TEXT_PLAIN], b"ok")
     query = parse_qs(environ.get("QUERY_STRING", ""))
-    transport = query.get("transport", ["polling"])[0]
+    transport = query.get("transport", [None])[0]  # mandatory (protocol: 400 without it)
     version = query.get("EIO")
     sid = query.get("sid", [None])[0]
     del query  # this frame lives as long as a WebSocket connection: keep it small
