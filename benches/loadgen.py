@@ -28,6 +28,7 @@ import sys
 import time
 from urllib.parse import urlsplit
 
+import psutil
 from e2e.framescan import load as load_scanner
 
 try:
@@ -244,9 +245,12 @@ class LoadGen:
         self.pad = "x" * max(1, args.size - 40)
         self.server = None
         if args.server_pid:
-            import psutil
-
             self.server = psutil.Process(args.server_pid)
+        # the cores the two processes are pinned to (None when not pinned to exactly one)
+        own = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else ()
+        self.loadgen_core = next(iter(own)) if len(own) == 1 else None
+        theirs = self.server.cpu_affinity() if self.server is not None else []
+        self.server_core = theirs[0] if len(theirs) == 1 else None
 
     # --- connections -----------------------------------------------------------------
     async def open_clients(self, count: int) -> list[Conn]:
@@ -299,10 +303,10 @@ class LoadGen:
         self.latencies = []
         self.sampling = True
         t0, d0, r0 = clock(), self.delivered, self.reads
-        c0, s0 = cpu_seconds(), self.server_cpu()
+        c0, s0, k0 = cpu_seconds(), self.server_cpu(), psutil.cpu_times(percpu=True)
         await asyncio.sleep(seconds)
         t1, d1, r1 = clock(), self.delivered, self.reads
-        c1, s1 = cpu_seconds(), self.server_cpu()
+        c1, s1, k1 = cpu_seconds(), self.server_cpu(), psutil.cpu_times(percpu=True)
         self.sampling = False
         wall = t1 - t0
         n = max(1, d1 - d0)
@@ -316,6 +320,10 @@ class LoadGen:
             "server_cpu": round(100 * (s1 - s0) / wall, 1) if self.server else None,
             "server_us_per_delivery": round(1e6 * (s1 - s0) / n, 3) if self.server else None,
         }
+        # what other processes took from our two cores during the window: on a shared machine
+        # a figure is only as good as the share of its core the process actually got
+        out["server_core_others"] = others_on(self.server_core, k0, k1, out["server_cpu"])
+        out["loadgen_core_others"] = others_on(self.loadgen_core, k0, k1, out["loadgen_cpu"])
         out.update(percentiles(self.latencies))
         return out
 
@@ -451,6 +459,18 @@ class LoadGen:
         return result
 
 
+def others_on(core: int | None, before, after, ours: float | None) -> float | None:
+    """Busy % of ``core`` between two ``psutil.cpu_times(percpu=True)``, minus ``ours``."""
+    if core is None or ours is None or core >= len(after):
+        return None
+    b, a = before[core], after[core]
+    total = sum(a) - sum(b)
+    idle = (a.idle - b.idle) + (getattr(a, "iowait", 0.0) - getattr(b, "iowait", 0.0))
+    if total <= 0:
+        return None
+    return round(max(0.0, 100 * (total - idle) / total - ours), 1)
+
+
 def percentiles(samples: list[float]) -> dict:
     """p50/p99/max of latency samples, in milliseconds."""
     if not samples:
@@ -475,7 +495,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--drain", type=float, default=30.0, help="max seconds to wait for the tail")
     p.add_argument("--burst", type=int, default=1, help="broadcasts between server yields")
     p.add_argument("--size", type=int, default=100, help="approximate event size in bytes")
-    p.add_argument("--senders", type=int, default=4, help="fan-out: clients sending")
+    p.add_argument("--senders", type=int, default=8, help="fan-out: clients sending")
     p.add_argument("--window", type=int, default=2, help="fan-out: messages in flight per sender")
     p.add_argument("--latency-rate", type=float, default=None,
                    help="latency: offered deliveries/s (default: a fraction of broadcast)")

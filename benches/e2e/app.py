@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import sys
+import threading
 import time
 
 ROOM = "bench"
@@ -57,10 +58,7 @@ def import_impl(impl: str):
     if impl == "flask_socketio":
         from flask_socketio import SocketIO, emit, join_room
     else:
-        try:
-            from fastsock import SocketIO, emit, join_room
-        except ImportError:  # until the top-level package re-exports the Flask layer
-            from fastsock.flask import SocketIO, emit, join_room
+        from fastsock import SocketIO, emit, join_room
     return SocketIO, emit, join_room
 
 
@@ -79,6 +77,14 @@ def create_app(impl: str, async_mode: str, options: dict | None = None):
         compiled = fastsock.COMPILED
     state = {"connected": 0, "joined": 0, "fanouts": 0, "seq": 0, "gen": 0, "task": None,
              "broadcasting": False}
+    # handlers run concurrently in threading mode: the counters the load generator checks
+    # against its own must not lose increments (a gevent lock once monkey-patched)
+    lock = threading.Lock()
+
+    def count(key: str, delta: int = 1) -> int:
+        with lock:
+            state[key] += delta
+            return state[key]
 
     def stats() -> dict:
         return {"impl": impl, "async_mode": async_mode, "pid": os.getpid(), "compiled": compiled,
@@ -130,21 +136,20 @@ def create_app(impl: str, async_mode: str, options: dict | None = None):
 
     @socketio.on("connect")
     def on_connect(auth=None):
-        state["connected"] += 1
+        count("connected")
 
     @socketio.on("disconnect")
     def on_disconnect(reason=None):
-        state["connected"] -= 1
+        count("connected", -1)
 
     @socketio.on("join")
     def on_join(room=ROOM):
         join_room(room)
-        state["joined"] += 1
-        return state["joined"]
+        return count("joined")
 
     @socketio.on("fan")
     def on_fan(data):
-        state["fanouts"] += 1
+        count("fanouts")
         emit("f", data, to=ROOM)
 
     @socketio.on("bench_start")

@@ -43,6 +43,7 @@ LOADGEN = os.path.join(BENCHES, "loadgen.py")
 BASELINE = "flask_socketio"
 SCENARIOS = ("rss", "broadcast", "fanout", "latency")
 SATURATED = 90.0  # % of a core
+SHARED = 10.0  # % of our cores other processes may take during a window before a row is flagged
 
 
 def pinned(cmd: list[str], core: int | None) -> list[str]:
@@ -168,6 +169,8 @@ def rows_of(result: dict, base: dict | None) -> list[dict]:
                 row["ratio"] = b["bytes_per_conn"] / r["bytes_per_conn"]
             rows.append(row)
             continue
+        others = (r.get("server_core_others"), r.get("loadgen_core_others"))
+        row["others"] = "/".join(_num(x, 0) or "-" for x in others)
         row.update(srv=r.get("server_cpu"), lg=r["loadgen_cpu"], lost=r["lost"],
                    us=r.get("server_us_per_delivery"), lg_us=r["loadgen_us_per_delivery"],
                    per_read=r["deliveries_per_read"], p50=r.get("p50_ms"), p99=r.get("p99_ms"))
@@ -176,6 +179,8 @@ def rows_of(result: dict, base: dict | None) -> list[dict]:
             flags.append("LOSS")
         if r["loadgen_cpu"] >= SATURATED:
             flags.append("lg>=90%")
+        if any((x or 0) >= SHARED for x in others):
+            flags.append("shared")
         if name == "latency":
             row["value"] = f"{r['deliveries_per_s']:,.0f}/{r['offered_per_s']:,.0f} dlv/s"
             # allow for the window cutting through a broadcast or two
@@ -197,7 +202,8 @@ def rows_of(result: dict, base: dict | None) -> list[dict]:
 def format_table(rows: list[dict]) -> str:
     """Render rows as a fixed-width text table."""
     head = ("scenario", "N", "impl", "value", "vs FS", "p50 ms", "p99 ms", "srv %", "lg %",
-            "srv us/dlv", "srv dlv/s@core", "lg us/dlv", "dlv/read", "bg %", "lost", "flag")
+            "srv us/dlv", "srv dlv/s@core", "lg us/dlv", "dlv/read", "bg %", "others %", "lost",
+            "flag")
     lines = []
     for r in rows:
         us = r.get("us")
@@ -206,7 +212,8 @@ def format_table(rows: list[dict]) -> str:
             f"{r['ratio']:.2f}x" if r.get("ratio") else "",
             _num(r.get("p50")), _num(r.get("p99")), _num(r.get("srv"), 0), _num(r.get("lg"), 0),
             _num(us, 2), f"{1e6 / us:,.0f}" if us else "", _num(r.get("lg_us"), 2),
-            _num(r.get("per_read"), 1), r.get("bg", ""), _num(r.get("lost"), 0),
+            _num(r.get("per_read"), 1), r.get("bg", ""), r.get("others", ""),
+            _num(r.get("lost"), 0),
             r.get("flag", ""),
         ))
     widths = [max(len(h), *(len(x[i]) for x in lines)) if lines else len(h)
@@ -279,7 +286,9 @@ def main(argv=None) -> None:
     print(f"# server pinned to core {args.server_core}, load generator to core "
           f"{args.loadgen_core} ({'/'.join(scanners)} frame scanner); {os.cpu_count()} cores; "
           f"'vs FS' = times better than {BASELINE}/gevent (throughput, p99 latency, bytes per "
-          "connection); bg % = other processes' load on the two cores just before the run")
+          "connection); bg % = load on the server/loadgen cores just before the run; others % "
+          "= what other processes took of those cores during the window ('shared' when >= "
+          f"{SHARED:.0f} %)")
     print(format_table(rows))
     if args.json_out:
         with open(args.json_out, "w") as f:
