@@ -43,7 +43,6 @@ TEXT = 1
 PONG = 10
 CLOSE = 8
 ROOM = "bench"
-# Payload prefixes of the two benchmark events; the sequence number follows at once.
 # Connections sampled for latency: about this many, strided over the whole room (parsing the
 # timestamp of every frame would cost the load generator ~0.3 us per delivery).
 LATENCY_CONNS = 50
@@ -151,7 +150,10 @@ class Conn(asyncio.Protocol):
         lg.delivered += nb + nf
         lg.reads += 1
         for opcode, payload in others:
-            self.control_frame(opcode, payload)
+            try:
+                self.control_frame(opcode, payload)
+            except ValueError as exc:  # a malformed ack
+                self.fail(f"bad packet {payload[:80]!r}: {exc}")
             if self.closed:
                 return
 
@@ -204,11 +206,11 @@ class Conn(asyncio.Protocol):
         if not self.closed:
             self.transport.write(build_frame(TEXT, text, mask=self.mask))
 
-    def emit(self, event: str, *args, callback=None) -> asyncio.Future | None:
-        """Emit a Socket.IO event; with ``callback`` (or for the caller to await) ask an ack."""
+    def emit(self, event: str, *args, ack: bool = False, callback=None) -> asyncio.Future | None:
+        """Emit a Socket.IO event; with ``ack`` or a ``callback``, return the ack's future."""
         data = json.dumps([event, *args], separators=(",", ":"))
         fut = None
-        if callback is not None or event.startswith("bench_"):
+        if ack or callback is not None:
             ack = self.next_ack
             self.next_ack += 1
             fut = self.acks[ack] = self.lg.loop.create_future()
@@ -289,6 +291,10 @@ class LoadGen:
         self.conns = [c for c in self.conns if c not in gone]
 
     # --- measurement helpers ---------------------------------------------------------------
+    async def server_stats(self) -> dict:
+        """The server app's counters (``bench_stats``), asked over the first connection."""
+        return (await self.conns[0].emit("bench_stats", ack=True))[0]
+
     def server_cpu(self) -> float:
         if self.server is None:
             return 0.0
@@ -350,10 +356,10 @@ class LoadGen:
         for c in self.conns:
             c.reset()
         ctrl = self.conns[0]
-        await ctrl.emit("bench_start", cfg)
+        await ctrl.emit("bench_start", cfg, ack=True)
         await asyncio.sleep(self.args.warmup)
         out = await self.window(seconds)
-        stop = await ctrl.emit("bench_stop")
+        stop = await ctrl.emit("bench_stop", ack=True)
         final = stop[0]["seq"]
         drained = await self.until(
             lambda: all(c.last_b >= final or c.closed for c in self.conns), self.args.drain
@@ -373,7 +379,7 @@ class LoadGen:
         self.n_senders = len(senders)
         self.fan_ids = list(range(self.n_senders))
         self.fan_sent = self.fan_sum = self.fan_sq = 0
-        handled = (await self.conns[0].emit("bench_stats"))[0].get("fanouts", 0)
+        handled = (await self.server_stats()).get("fanouts", 0)
         self.fan_sending = True
         for i, c in enumerate(senders):
             c.sender = i
@@ -388,7 +394,7 @@ class LoadGen:
         )
         for c in senders:
             c.sender = -1
-        handled = (await self.conns[0].emit("bench_stats"))[0].get("fanouts", 0) - handled
+        handled = (await self.server_stats()).get("fanouts", 0) - handled
         if handled != total:
             self.errors.append(f"fan-out: server handled {handled} messages, we sent {total}")
         lost = sum(max(0, total - c.cnt_f) for c in self.conns)
@@ -419,14 +425,14 @@ class LoadGen:
         a = self.args
         result: dict = {"clients": a.clients, "fd_limit": raise_fd_limit(), "errors": self.errors}
         warm = await self.open_clients(min(10, a.clients))
-        result["server"] = await warm[0].emit("bench_stats")
+        result["server"] = await self.server_stats()
         self.close_clients(warm)
         await asyncio.sleep(a.settle)
         baseline = self.server_rss()
         t0 = clock()
         await self.open_clients(a.clients)
         result["connect_seconds"] = round(clock() - t0, 2)
-        stats = (await self.conns[0].emit("bench_stats"))[0]
+        stats = await self.server_stats()
         if stats.get("connected", len(self.conns)) != len(self.conns):
             self.errors.append(f"server counts {stats['connected']} clients, we opened "
                                f"{len(self.conns)}")

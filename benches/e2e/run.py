@@ -138,7 +138,7 @@ def measure(impl: str, clients: int, scenarios, *, async_mode: str = "gevent",
     with Server(impl, async_mode, server_core, batch, options) as server:
         result = run_loadgen(server, clients, scenarios, core=loadgen_core,
                              latency_rate=latency_rate, **kw)
-    if result["server"][0].get("compiled") is False:
+    if result["server"].get("compiled") is False:
         impl += "-py"  # FASTSOCK_NO_EXTENSIONS=1 or a failed build: the pure-Python twins
     result["impl"] = impl if impl.startswith("blaster") else f"{impl}/{async_mode}"
     result["background_cpu"] = background
