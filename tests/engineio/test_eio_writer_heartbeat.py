@@ -234,3 +234,41 @@ def test_linger_callback(timeouts):
     finally:
         heartbeat.LINGER = saved
         hb.stop()
+
+
+# -- threading handler pool ------------------------------------------------------------------
+
+
+def test_handler_pool_never_queues_behind_a_busy_worker():
+    from fastsock.engineio.async_threading import HandlerPool
+
+    pool = HandlerPool(max_workers=4)
+    release = threading.Event()
+    ran = threading.Event()
+    pool.submit(release.wait, 5)  # one slow call
+    time.sleep(0.05)
+    for _ in range(10):  # quick calls keep one worker busy-then-idle
+        pool.submit(time.sleep, 0)
+    pool.submit(ran.set)  # must not wait for the slow call
+    assert ran.wait(2)
+    release.set()
+
+
+def test_handler_pool_is_bounded_and_drains_its_backlog():
+    from fastsock.engineio.async_threading import HandlerPool
+
+    pool = HandlerPool(max_workers=3)
+    release = threading.Event()
+    done: list = []
+    for _ in range(3):
+        pool.submit(release.wait, 5)
+    for i in range(5):
+        pool.submit(done.append, i)
+    time.sleep(0.1)
+    assert done == [] and pool._workers == 3  # bounded: the rest waits
+    release.set()
+    deadline = time.monotonic() + 2
+    while len(done) < 5 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert sorted(done) == list(range(5))
+    assert pool._backlog == 0 and pool._idle == 3

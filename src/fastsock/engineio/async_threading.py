@@ -27,9 +27,13 @@ class Task(threading.Thread):
 class HandlerPool:
     """A bounded pool of daemon threads that run event handlers.
 
-    Threads are started lazily, one more only when every existing one is busy, up to
+    Threads are started lazily, one more only when no existing one is free, up to
     ``max_workers``; beyond that, calls wait in a FIFO queue. A pool (rather than a thread per
     event, as python-engineio does) keeps a burst of messages from creating a burst of threads.
+
+    Every submitted call is matched, under the lock, to exactly one worker: a free one (which is
+    then no longer counted free), a new one, or the next one to finish (``_backlog``). So a
+    call never waits behind a slow one while a thread could run it.
     """
 
     def __init__(self, max_workers: int = 64) -> None:
@@ -37,34 +41,38 @@ class HandlerPool:
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._workers = 0
-        self._idle = 0
+        self._idle = 0  # workers waiting for a call that no submitted call has claimed yet
+        self._backlog = 0  # calls queued while every worker was busy
 
     def submit(self, fn: Callable, *args: Any) -> None:
         """Run ``fn(*args)`` on a pool thread; exceptions are the caller's to catch in ``fn``."""
-        self._queue.put((fn, args))
+        spawn = False
         with self._lock:
-            if self._idle > 0 or self._workers >= self.max_workers:
-                return
-            self._workers += 1
-        threading.Thread(target=self._work, name="fastsock-handler", daemon=True).start()
+            if self._idle > 0:
+                self._idle -= 1
+            elif self._workers < self.max_workers:
+                self._workers += 1
+                spawn = True
+            else:
+                self._backlog += 1
+        self._queue.put((fn, args))
+        if spawn:
+            threading.Thread(target=self._work, name="fastsock-handler", daemon=True).start()
 
     def _work(self) -> None:
         get = self._queue.get
         while True:
-            with self._lock:
-                self._idle += 1
-            item = get()
-            with self._lock:
-                self._idle -= 1
-            if item is None:
-                with self._lock:
-                    self._workers -= 1
-                return
-            fn, args = item
+            fn, args = get()
             try:
                 fn(*args)
             except BaseException:  # a handler must never kill a pool thread
                 logger.exception("unhandled exception in a handler thread")
+            fn = args = None  # do not keep the last call's arguments alive while idle
+            with self._lock:
+                if self._backlog > 0:
+                    self._backlog -= 1  # the next queued call is this thread's
+                else:
+                    self._idle += 1
 
 
 class ThreadingDriver:
