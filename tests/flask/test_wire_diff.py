@@ -9,6 +9,7 @@ reference: those steps are listed in ``REFERENCE_DEVIATIONS`` and checked agains
 
 import json
 import re
+import time
 
 import pytest
 import requests
@@ -33,8 +34,11 @@ class RawClient:
             else:
                 self.ws.send(frame)
 
-    def recv(self):
+    def recv(self, timeout=5):
+        # one deadline for the frame, so that pings every few seconds cannot prolong the wait
+        deadline = time.monotonic() + timeout
         while True:
+            self.ws.settimeout(max(0.001, deadline - time.monotonic()))
             opcode, data = self.ws.recv_data()
             if opcode == websocket.ABNF.OPCODE_TEXT:
                 data = data.decode()
@@ -48,13 +52,10 @@ class RawClient:
 
     def quiet(self, seconds=0.2):
         """True if nothing (but pings) arrives within ``seconds``."""
-        self.ws.settimeout(seconds)
         try:
-            self.recv()
+            self.recv(seconds)
         except websocket.WebSocketTimeoutException:
             return True
-        finally:
-            self.ws.settimeout(5)
         return False
 
     def close(self):
@@ -136,6 +137,9 @@ def scenario(base_url):
 
     a.send('42["kick"]')
     out["kick"] = a.expect(1)
+    # the server finishes its disconnect after sending DISCONNECT; an instant CONNECT races it
+    # (test_connect_right_after_server_disconnect covers that case)
+    time.sleep(0.05)
     a.send('40{"user":"again"}')
     out["reconnect"] = a.expect(2)
     a.send('42["ticks",3]')
@@ -170,3 +174,23 @@ def test_same_packets_as_flask_socketio(oracle, example_server, async_mode):
     for step, frames in oracle.items():
         expected = REFERENCE_DEVIATIONS.get(step, frames)
         assert ours[step] == expected, f"step {step!r}: fastsock sent {ours[step]!r}"
+
+
+@pytest.mark.parametrize(("lib", "async_mode"), [
+    ("flask_socketio", "threading"), ("fastsock", "gevent"), ("fastsock", "threading")])
+def test_connect_right_after_server_disconnect(example_server, lib, async_mode):
+    """A client that reconnects the namespace the moment it gets the server's DISCONNECT is
+    accepted again (python-socketio and the JavaScript server do; the window is small, so try
+    many times)."""
+    url = example_server(lib, async_mode).url
+    client = RawClient(url)
+    try:
+        for attempt in range(40):
+            client.send('40{"user":"fast"}')
+            first = decode(client.recv())  # "hello", or a CONNECT_ERROR
+            assert first[:2] == ("sio", 2), f"attempt {attempt}: refused with {first}"
+            assert decode(client.recv())[:3] == ("sio", 0, "/")
+            client.send('42["kick"]')
+            assert client.expect(1) == ["41"]
+    finally:
+        client.close()
