@@ -148,14 +148,17 @@ def test_handlers_run_in_app_and_request_context(lib):
     @socketio.on("ctx")
     def ctx():
         return [flask.current_app.config["GREETING"], flask.has_request_context(),
-                flask.request.path, flask.url_for("index")]
+                flask.request.path, flask.url_for("index"), flask.request.url_rule,
+                type(flask.request.routing_exception).__name__]
 
     @app.route("/")
     def index():
         return "index"
 
     client = socketio.test_client(app)
-    assert client.emit("ctx", callback=True) == ["hi", True, "/socket.io", "/"]
+    expected = ["hi", True, "/socket.io", "/", None, "NotFound"]
+    assert client.emit("ctx", callback=True) == expected
+    assert client.emit("ctx", callback=True) == expected  # the same on later events
 
 
 # -- disconnecting ---------------------------------------------------------------------------

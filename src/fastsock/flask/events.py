@@ -19,9 +19,18 @@ from .sessions import install_managed_session, prepare_context, save_flask_sessi
 if TYPE_CHECKING:
     from .extension import SocketIO
 
+#: environ key caching the URL match of a connection's request (its url_rule, view_args and
+#: routing_exception): the environ never changes, so matching it again for every event (about
+#: half the cost of pushing the request context) would only repeat the same answer
+URL_MATCH_KEY = "fastsock.url_match"
+
 #: events whose handlers may be written with or without their one argument (``auth`` for
 #: ``connect``, ``reason`` for ``disconnect``)
 OPTIONAL_ARGUMENT_EVENTS = ("connect", "disconnect")
+
+
+def _matched() -> None:
+    """``RequestContext.match_request`` for a connection whose URL match is cached."""
 
 
 def accepts_argument(handler: Callable) -> bool:
@@ -66,13 +75,22 @@ def run_handler(
     manage_session = socketio.manage_session  # read per event: it may change at run time
     ctx = app.request_context(environ)
     prepare_context(ctx, environ, manage_session)
+    url_match = environ.get(URL_MATCH_KEY)
+    if url_match is not None:
+        ctx.match_request = _matched  # shadows the method on this one context object
     with ctx:
+        request = ctx.request
+        if url_match is None:
+            environ[URL_MATCH_KEY] = (
+                request.url_rule, request.view_args, request.routing_exception
+            )
+        else:
+            request.url_rule, request.view_args, request.routing_exception = url_match
         if manage_session:
             install_managed_session(ctx, environ)
             session_obj = None
         else:
             session_obj = flask.session._get_current_object()
-        request = ctx.request
         request.sid = sid
         request.namespace = namespace
         request.event = {"message": message, "args": args}
