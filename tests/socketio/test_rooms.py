@@ -226,3 +226,27 @@ def test_disconnect_handler_runs_once(server):
     server.disconnect(sid)
     assert calls == ["server disconnect"]
     assert a.types().count(DISCONNECT) == 1
+
+
+def test_reconnect_while_the_disconnect_handler_runs(server):
+    # a client told it was disconnected may connect again before the server-side disconnect
+    # has finished (with a handler pool, the handler runs beside the connection's reader)
+    (a,) = connected(server)
+    old_sid = a.sid()
+    answers = []
+
+    @server.on("disconnect")
+    def disconnect(sid, reason):
+        if not answers:
+            answers.append(a.connect())
+
+    server.disconnect(old_sid)
+    assert answers[0].packet_type == 0 and answers[0].data["sid"] != old_sid
+    new_sid = a.sid()
+    assert new_sid == answers[0].data["sid"]
+    assert server.manager.is_connected(new_sid, "/")
+    assert not server.manager.is_connected(old_sid, "/")
+    assert [sid for sid, _ in server.manager.get_participants("/", None)] == [new_sid]
+    a.emit("anything")  # routed to the new sid
+    server.disconnect(new_sid)
+    assert list(server.manager.get_namespaces()) == []

@@ -160,15 +160,20 @@ class Manager:
 
     # -- connections ------------------------------------------------------------------------
     def pre_connect(self, eio_sid: str, namespace: str) -> str | None:
-        """Register a connecting client; returns its new sid, or None if already connected."""
-        if namespace in self._by_eio.get(eio_sid, ()):
-            return None
+        """Register a connecting client; returns its new sid, or None if already connected.
+
+        A client still leaving the namespace (its disconnect handler running) does not count:
+        a client may reconnect as soon as it is told it was disconnected.
+        """
         socket = self.server.eio.get_socket(eio_sid)
         if socket is None:  # the Engine.IO connection is already gone
             return None
         sid = self.server.eio.generate_id()
         client = _Client(sid, eio_sid, namespace, socket)
         with self._lock:
+            existing = self._by_eio.get(eio_sid, {}).get(namespace)
+            if existing is not None and existing.state != DISCONNECTING:
+                return None
             self._clients.setdefault(namespace, {})[sid] = client
             self._by_eio.setdefault(eio_sid, {})[namespace] = client
             # only its own room for now: namespace broadcasts reach it once it is accepted
@@ -225,8 +230,9 @@ class Manager:
             self._discard(ns_rooms, None, sid)
             client.rooms = {}
             per_eio = self._by_eio.get(client.eio_sid)
-            if per_eio is not None:
-                per_eio.pop(namespace, None)
+            # the connection may already have connected to the namespace again
+            if per_eio is not None and per_eio.get(namespace) is client:
+                del per_eio[namespace]
                 if not per_eio:
                     del self._by_eio[client.eio_sid]
             if not clients:
