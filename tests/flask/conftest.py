@@ -8,6 +8,7 @@ test suite would after swapping the import.
 import importlib
 import os
 import select
+import socket
 import subprocess
 import sys
 
@@ -49,6 +50,14 @@ def make_app(lib, async_mode="threading", init_later=False, **options):
     if init_later:
         return app, lib.SocketIO(async_mode=async_mode, **options)
     return app, lib.SocketIO(app, async_mode=async_mode, **options)
+
+
+def free_port():
+    """A currently free TCP port of 127.0.0.1, for servers that are given a port to listen on
+    (``socketio.run()``, the chat example) rather than choosing one themselves."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 HERE = os.path.dirname(os.path.abspath(__file__))

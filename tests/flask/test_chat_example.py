@@ -7,7 +7,6 @@ the page and its client script are served from the package, and two Node clients
 
 import os
 import select
-import socket
 import subprocess
 import sys
 import time
@@ -15,17 +14,12 @@ import time
 import pytest
 import requests
 import socketio
+from conftest import free_port
 
 import fastsock.examples
 
 OUR_CLIENT = os.path.join(os.path.dirname(fastsock.examples.__file__), "static",
                           "fastsock-client.js")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_chat(*args, port=None):
