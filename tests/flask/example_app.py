@@ -12,7 +12,7 @@ import os
 import sys
 
 if os.environ.get("EXAMPLE_LIB") == "fastsock":
-    from fastsock.flask import (
+    from fastsock import (
         ConnectionRefusedError,
         Namespace,
         SocketIO,

@@ -5,7 +5,7 @@ import sys
 
 import flask
 
-from fastsock.flask import SocketIO
+from fastsock import SocketIO
 
 app = flask.Flask(__name__)
 socketio = SocketIO(app, async_mode=sys.argv[1])

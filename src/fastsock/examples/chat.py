@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Flask, request, send_from_directory, session
 
-from fastsock.flask import SocketIO, emit, join_room, leave_room, rooms
+from fastsock import SocketIO, emit, join_room, leave_room, rooms
 
 STATIC_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
 #: rooms offered by the page; clients may create others

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import flask
 
 from .. import socketio as _sio
+from ..engineio import make_server
 
 if TYPE_CHECKING:
     from .extension import SocketIO
@@ -41,8 +42,6 @@ def _default_port(app: flask.Flask) -> int:
 def run_app(socketio: SocketIO, app: flask.Flask, host: str | None = None,
             port: int | None = None, **kwargs: Any) -> None:
     """Serve ``app`` until stopped; the implementation of :meth:`SocketIO.run`."""
-    from ..engineio import make_server
-
     if host is None:
         host = "127.0.0.1"
     if port is None:
