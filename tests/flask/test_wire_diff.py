@@ -194,3 +194,81 @@ def test_connect_right_after_server_disconnect(example_server, lib, async_mode):
             assert client.expect(1) == ["41"]
     finally:
         client.close()
+
+
+class PollingClient:
+    """An Engine.IO v4 long-polling client that records every packet it receives."""
+
+    def __init__(self, base_url):
+        self.url = base_url + "/socket.io/"
+        self.http = requests.Session()
+        response = self.http.get(self.url, params={"EIO": "4", "transport": "polling"},
+                                 timeout=5)
+        self.content_type = response.headers.get("Content-Type")
+        self.open_packet = response.text
+        self.sid = json.loads(response.text[1:])["sid"]
+        self.pending = []
+
+    def params(self):
+        return {"EIO": "4", "transport": "polling", "sid": self.sid}
+
+    def post(self, *packets):
+        body = "\x1e".join(packets)
+        response = self.http.post(self.url, params=self.params(), data=body.encode(), timeout=5)
+        return response.status_code, response.text
+
+    def expect(self, count):
+        """The next ``count`` packets, however the server batched them into GET responses."""
+        while len(self.pending) < count:
+            response = self.http.get(self.url, params=self.params(), timeout=10)
+            for packet in response.text.split("\x1e"):
+                if packet == "2":
+                    self.post("3")
+                elif packet != "6":
+                    self.pending.append(packet)
+        packets, self.pending = self.pending[:count], self.pending[count:]
+        return packets
+
+
+def decode_polling(packet):
+    if packet.startswith("b"):  # a binary attachment, base64 encoded
+        return ("binary", packet)
+    return decode(packet)
+
+
+def polling_scenario(base_url):
+    client = PollingClient(base_url)
+    out = {"open": [decode(client.open_packet)], "content type": [client.content_type]}
+    out["post connect"] = [client.post('40{"user":"poll"}')]
+    out["connect"] = client.expect(2)
+    client.post('421["echo","x",{"y":[1]}]')
+    out["echo"] = client.expect(1)
+    client.post('451-2["binary",{"_placeholder":true,"num":0},{"k":"v"}]', "bAQID")
+    out["binary"] = client.expect(4)
+    client.post('40/chat,')
+    out["chat"] = client.expect(2)
+    out["disconnect"] = [client.post("41/chat,", "41")]
+    out["close"] = [client.post("1")]
+    return {step: [decode_polling(p) if isinstance(p, str) else p for p in packets]
+            for step, packets in out.items()}
+
+
+def reference_post_answer(item):
+    """python-engineio answers a POST with ``OK``; the JavaScript server (and fastsock) with
+    ``ok``."""
+    return (item[0], "ok") if item == (200, "OK") else item
+
+
+@pytest.fixture(scope="module")
+def polling_oracle(example_server):
+    oracle = polling_scenario(example_server("flask_socketio", "threading").url)
+    return {step: [reference_post_answer(p) if isinstance(p, tuple) and len(p) == 2 else p
+                   for p in packets] for step, packets in oracle.items()}
+
+
+@pytest.mark.parametrize("async_mode", ["gevent", "threading"])
+def test_same_polling_packets_as_flask_socketio(polling_oracle, example_server, async_mode):
+    ours = polling_scenario(example_server("fastsock", async_mode).url)
+    assert list(ours) == list(polling_oracle)
+    for step, packets in polling_oracle.items():
+        assert ours[step] == packets, f"step {step!r}: fastsock sent {ours[step]!r}"
