@@ -237,13 +237,7 @@ def test_malformed_packet_closes_the_connection(e2e_server):
 
 
 @pytest.mark.parametrize("async_handlers", [True, False])
-def test_async_handlers(e2e_server, async_handlers, request):
-    if async_handlers and e2e_server.async_mode == "threading":
-        # fastsock.engineio's HandlerPool counts an idle worker as free although a queued call
-        # already claimed it, so a second call can wait behind a slow first one
-        request.applymarker(
-            pytest.mark.xfail(reason="engineio HandlerPool idle-count race", strict=False)
-        )
+def test_async_handlers(e2e_server, async_handlers):
     server = e2e_server
     if not async_handlers:
         server = ServerProcess(e2e_server.async_mode, 0, "async_handlers=false")
