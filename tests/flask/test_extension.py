@@ -281,3 +281,30 @@ def test_flask_run_cli_forces_threading(fs, monkeypatch):
     monkeypatch.setenv("FLASK_RUN_FROM_CLI", "true")
     app = flask.Flask(__name__)
     assert fs.SocketIO(app).async_mode == "threading"
+
+
+def test_test_client_with_msgpack_serializer(fs):
+    app, socketio = make_app(fs, serializer="msgpack")
+
+    @socketio.on("echo")
+    def echo(data):
+        fs.emit("echoed", data)
+        return data
+
+    client = socketio.test_client(app)
+    data = {"blob": b"\x00\xff", "n": [1, 2.5, None]}
+    assert client.emit("echo", data, callback=True) == data
+    assert client.get_received() == [{"name": "echoed", "args": [data], "namespace": "/"}]
+
+
+def test_test_client_encodes_with_the_server_json(fs):
+    app, socketio = make_app(fs, json=flask.json)
+
+    @socketio.on("echo")
+    def echo(data):
+        return data
+
+    client = socketio.test_client(app)
+    when = datetime(2020, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    assert client.emit("echo", {"at": when}, callback=True) == {
+        "at": "Thu, 02 Jan 2020 03:04:05 GMT"}

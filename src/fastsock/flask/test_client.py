@@ -71,7 +71,12 @@ class SocketIOTestClient:
                 "Test client cannot be used with a message queue. Disable the queue on your "
                 "test configuration."
             )
-        self._packet_class = getattr(server, "packet_class", None) or _sio_kernel.Packet
+        # the server's own packet factory: same serializer and JSON module as the server uses
+        self._packet_class = (
+            getattr(server, "_new_packet", None)
+            or getattr(server, "packet_class", None)
+            or _sio_kernel.Packet
+        )
         self.connect(namespace=namespace, query_string=query_string, headers=headers, auth=auth)
 
     # -- the client API -----------------------------------------------------------------------
