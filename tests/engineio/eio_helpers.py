@@ -91,7 +91,7 @@ class Harness:
         return self
 
     def stop(self) -> None:
-        if self.web is None:
+        if self.web is None or not self._thread.is_alive():  # never started, or stopped
             return
         try:
             self.call(self.eio.shutdown, timeout=5)

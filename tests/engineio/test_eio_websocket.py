@@ -304,3 +304,14 @@ def test_idle_websockets_hold_no_greenlet_under_gevent(make_harness, async_mode)
     assert harness.call(count_greenlets) - before <= 2  # none per connection
     for conn in conns:
         conn.close()
+
+
+def test_stopping_the_gevent_server_ends_websockets(make_harness, async_mode):
+    if async_mode != "gevent":
+        pytest.skip("the Werkzeug server leaves its connections to their threads")
+    harness = make_harness()
+    conn, data = _open(harness.port)
+    harness.call(harness.web.stop, timeout=10)
+    assert conn.recv_close() in (None, 1000)
+    assert harness.wait_event("disconnect", sid=data["sid"])[2] == "transport close"
+    conn.close()

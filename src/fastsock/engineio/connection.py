@@ -65,7 +65,7 @@ def serve_websocket(
         server._heartbeat.start(sock)
         state = _OPEN
     if raw.evented:
-        _EventedReader(server, sock, out, state, raw.sock).start(raw.leftover)
+        _EventedReader(server, sock, out, state, raw).start(raw.leftover)
         return raw.finish()
     reader = _Reader(server, sock, out, state)
     try:
@@ -204,11 +204,16 @@ class _Reader:
 class _EventedReader(_Reader):
     """The evented driver (see the module docstring): no greenlet while the connection idles."""
 
-    __slots__ = ("_conn", "_watcher")
+    __slots__ = ("_conn", "_ended", "_raw", "_watcher")
 
-    def __init__(self, server: Server, sock: Socket, out: Any, state: int, conn: Any) -> None:
+    def __init__(
+        self, server: Server, sock: Socket, out: Any, state: int, raw: RawConnection
+    ) -> None:
         super().__init__(server, sock, out, state)
-        self._conn = conn  # a non-blocking ``_socket.socket`` this reader owns
+        self._raw = raw
+        self._conn = raw.sock  # a non-blocking ``_socket.socket`` this reader owns
+        self._ended = False
+        raw.abort = self._end
 
     def start(self, leftover: bytes) -> None:
         import gevent
@@ -236,15 +241,21 @@ class _EventedReader(_Reader):
         try:
             if data:
                 self.consume(data)
-                self._watcher.start(self._on_readable)
+                if not self._ended:
+                    self._watcher.start(self._on_readable)
                 return
         except Exception:  # a bug here must not leak the connection
             logger.exception("%s: error processing WebSocket input", self.sock.sid)
         self._end()
 
     def _end(self) -> None:
+        if self._ended:
+            return
+        self._ended = True
+        self._watcher.stop()
         try:
             self.finish()
         finally:
             self._watcher.close()
             self._conn.close()
+            self._raw.closed()

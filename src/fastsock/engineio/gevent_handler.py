@@ -15,7 +15,7 @@ from typing import Any
 
 from gevent import pywsgi
 
-from .websocket import _drain_buffered
+from .websocket import RawConnection, _drain_buffered
 
 
 class WebSocketHandler(pywsgi.WSGIHandler):
@@ -38,7 +38,7 @@ class WebSocketHandler(pywsgi.WSGIHandler):
             environ["fastsock.takeover"] = self._take_over
         return environ
 
-    def _take_over(self) -> tuple[Any, bytes, bool]:
+    def _take_over(self) -> RawConnection:
         self._taken_over = True
         self.close_connection = True
         leftover = _drain_buffered(self.rfile, self.socket)
@@ -59,7 +59,12 @@ class WebSocketHandler(pywsgi.WSGIHandler):
         family, type_, proto = gsock.family, gsock.type, gsock.proto
         raw = _socket.socket(family, type_, proto, gsock.detach())
         raw.setblocking(False)
-        return raw, leftover, True
+        # The pywsgi server no longer sees this connection: keep it findable for stop().
+        live = self.server.__dict__.setdefault("fastsock_connections", set())
+        conn = RawConnection(raw, leftover, ours=True, evented=True)
+        conn._on_closed = lambda: live.discard(conn)
+        live.add(conn)
+        return conn
 
     def run_application(self) -> None:
         """Run the application; after a takeover, write nothing back."""

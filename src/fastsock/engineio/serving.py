@@ -76,8 +76,15 @@ class GeventWebServer:
         self.server.serve_forever()
 
     def stop(self, timeout: float = 1.0) -> None:
-        """Close the listening socket and end the connections (after ``timeout`` seconds)."""
+        """Close the listening socket and end the connections (after ``timeout`` seconds).
+
+        WebSocket connections detached by fastsock's handler are closed too, here, with their
+        sessions' disconnect handlers (TRANSPORT_CLOSE): the hub may not run again after this.
+        """
         self.server.stop(timeout=timeout)
+        for conn in list(self.server.__dict__.get("fastsock_connections", ())):
+            if conn.abort is not None:
+                conn.abort()
 
 
 class ThreadingWebServer:

@@ -18,7 +18,7 @@ import base64
 import binascii
 import errno
 import socket
-from typing import Any
+from typing import Any, Callable
 
 from .._kernels import ws
 
@@ -70,24 +70,39 @@ class RawConnection:
 
     ``sock`` is the socket (a gevent socket under gevent), ``leftover`` any bytes the server had
     already read past the request headers, ``finish()`` what the WSGI application returns (or
-    raises) when the connection is over.
+    raises) when the connection is over. ``evented``: the socket is detached from the web
+    server (a non-blocking ``_socket.socket``) and is read through a watcher on the gevent hub
+    rather than by a blocking loop; its reader calls ``closed()`` once it closed it, and sets
+    ``abort`` to a callable that ends the connection at once (used when the server stops).
     """
 
-    __slots__ = ("_ours", "evented", "leftover", "sock")
+    __slots__ = ("_on_closed", "_ours", "abort", "evented", "leftover", "sock")
 
-    def __init__(self, sock: Any, leftover: bytes, ours: bool, evented: bool = False) -> None:
+    def __init__(
+        self,
+        sock: Any,
+        leftover: bytes,
+        ours: bool,
+        evented: bool = False,
+        on_closed: Callable[[], Any] | None = None,
+    ) -> None:
         self.sock = sock
         self.leftover = leftover
         self._ours = ours
-        #: The socket is detached from the web server (a non-blocking ``_socket.socket``):
-        #: read it with a watcher on the gevent hub, not a blocking loop.
         self.evented = evented
+        self._on_closed = on_closed
+        self.abort: Callable[[], Any] | None = None
 
     def finish(self) -> Any:
         """End the WSGI request without a response."""
         if self._ours:
             return []
         raise ConnectionResetError(errno.ECONNRESET, "WebSocket connection closed")
+
+    def closed(self) -> None:
+        """Tell the web server an evented connection is over (its socket is closed)."""
+        if self._on_closed is not None:
+            self._on_closed()
 
 
 def _drain_buffered(reader: Any, sock: Any) -> bytes:
@@ -109,10 +124,8 @@ def _drain_buffered(reader: Any, sock: Any) -> bytes:
 def take_over(environ: dict) -> RawConnection | None:
     """Take the request's socket from the web server, or ``None`` when it cannot be done."""
     takeover = environ.get("fastsock.takeover")
-    evented = False
     if takeover is not None:
-        sock, leftover, evented = takeover()
-        ours = True
+        raw = takeover()
     else:
         sock = (
             environ.get("werkzeug.socket")
@@ -126,14 +139,14 @@ def take_over(environ: dict) -> RawConnection | None:
             if ("werkzeug.socket" in environ)
             else b""
         )
-        ours = False
+        raw = RawConnection(sock, leftover, ours=False)
     try:
         # Small frames must leave at once, not wait for Nagle's algorithm.
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        raw.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     except (OSError, AttributeError):
         pass
-    if not evented:
+    if not raw.evented:
         # Blocking mode (a gevent socket stays cooperative): a threading reader blocks in
         # recv, and the writer uses MSG_DONTWAIT, so no timeout may apply to writes.
-        sock.settimeout(None)
-    return RawConnection(sock, leftover, ours, evented)
+        raw.sock.settimeout(None)
+    return raw
