@@ -97,3 +97,16 @@ def test_python_client_reconnects_after_server_restart():
         client.disconnect()
         proc.terminate()
         proc.wait(5)
+
+
+def test_page_script_is_valid_javascript(node_js, tmp_path):
+    with open(os.path.join(os.path.dirname(OUR_CLIENT), "chat.html"), encoding="utf-8") as f:
+        page = f.read()
+    inline = page.split('<script src="/static/fastsock-client.js"></script>')[1]
+    inline = inline.split("<script>", 1)[1].split("</script>", 1)[0]
+    script = tmp_path / "page.js"
+    script.write_text(inline, encoding="utf-8")
+    for path in (str(script), OUR_CLIENT):
+        result = subprocess.run(["node", "--check", path], check=False, capture_output=True,
+                                text=True, timeout=30)
+        assert result.returncode == 0, result.stderr
