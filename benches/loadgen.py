@@ -251,7 +251,8 @@ class LoadGen:
         # the cores the two processes are pinned to (None when not pinned to exactly one)
         own = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else ()
         self.loadgen_core = next(iter(own)) if len(own) == 1 else None
-        theirs = self.server.cpu_affinity() if self.server is not None else []
+        affinity = getattr(self.server, "cpu_affinity", None)  # not on macOS
+        theirs = affinity() if affinity is not None else []
         self.server_core = theirs[0] if len(theirs) == 1 else None
 
     # --- connections -----------------------------------------------------------------
