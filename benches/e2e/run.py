@@ -4,12 +4,13 @@ For every client count N and implementation it starts ``benches/e2e/app.py`` pin
 (``taskset -c 0``), runs ``benches/loadgen.py`` pinned to the other (``taskset -c 1``) through the
 scenarios, and prints one table with the ratios to Flask-SocketIO and both processes' CPU::
 
-    python -m benches.e2e.run                                   # N = 100, 1000, 5000
-    python -m benches.e2e.run --clients 100,1000 --duration 1   # a quick run (< 2 minutes)
-    python -m benches.e2e.run --impls blaster64,blaster1                # loadgen ceiling
-    python -m benches.e2e.run --async-modes gevent,threading            # threading mode too
-    FASTSOCK_NO_EXTENSIONS=1 python -m benches.e2e.run                  # fastsock pure twins
-    python -m benches.e2e.run --fastsock-option some_option=false       # a fastsock knob
+    python -m benches.e2e.run                                      # N = 100, 1000, 5000
+    python -m benches.e2e.run --clients 100,1000 --duration 1      # a quick run (< 1 minute)
+    python -m benches.e2e.run --impls flask_socketio,fastsock,blaster64,blaster1  # + ceiling
+    python -m benches.e2e.run --async-modes gevent,threading       # threading mode too
+    python -m benches.e2e.run --burst 10                           # 10 broadcasts per yield
+    FASTSOCK_NO_EXTENSIONS=1 python -m benches.e2e.run             # fastsock's pure twins
+    python -m benches.e2e.run --fastsock-option some_option=false  # a fastsock SocketIO knob
 
 Scenarios: (a) ``broadcast`` - a server loop broadcasting ~100-byte events to the room at full
 speed; (b) ``fanout`` - client messages fanned out by a handler with ``emit(..., to=room)``;
@@ -17,9 +18,14 @@ speed; (b) ``fanout`` - client messages fanned out by a handler with ``emit(...,
 rate at the same N); (d) ``rss`` - server RSS per idle connection; (e) messages lost, in every row.
 
 A throughput figure counts only where the server's core is saturated and the load generator's
-is not (below 90 % of its core): rows that violate it are flagged. On a shared machine the server
-may not get its whole core; ``srv us/dlv`` (server CPU time per delivery) is the figure that
-survives that, and ``dlv/s@core`` is the rate it implies on a full core.
+is not (below 90 % of its core): rows that violate it are flagged (``srv<90%``, ``lg>=90%``;
+``LOSS`` for any lost, duplicated or reordered message; ``behind`` when the latency run did not
+deliver its offered load). On a shared machine the server may not get its whole core:
+``srv us/dlv`` (server CPU time per delivery) is the figure that survives that, ``srv
+dlv/s@core`` the rate it implies on a full core, ``others %`` what other processes took of the
+server's / load generator's core during the window (``shared`` from 10 %). ``lg us/dlv`` and
+``dlv/read`` show the load generator's headroom: its cost per delivery falls as reads take more
+frames, down to ~0.1 us against the blaster (``blaster64``: 64 pre-built frames per write).
 """
 
 from __future__ import annotations
