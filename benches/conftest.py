@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from impls import IMPLS  # noqa: E402
+from impls import IMPLS
 
 
 @pytest.fixture(params=IMPLS)

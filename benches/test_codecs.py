@@ -58,7 +58,7 @@ def test_sio_binary_event(benchmark, impl):
     benchmark(run)
 
 
-PAYLOAD_PACKETS = [(4, '42["chat",{"n":%d,"text":"hello there"}]' % i) for i in range(15)] + [
+PAYLOAD_PACKETS = [(4, f'42["chat",{{"n":{i},"text":"hello there"}}]') for i in range(15)] + [
     (4, b"\x00\x01\x02\x03" * 8)
 ]
 
