@@ -14,7 +14,7 @@ import time
 import pytest
 import requests
 import socketio
-from conftest import free_port
+from flask_helpers import free_port
 
 import fastsock.examples
 

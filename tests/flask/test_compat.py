@@ -8,7 +8,7 @@ import time
 
 import flask
 import pytest
-from conftest import make_app
+from flask_helpers import make_app
 
 # -- connecting ------------------------------------------------------------------------------
 

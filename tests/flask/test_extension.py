@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import flask
 import pytest
-from conftest import make_app
+from flask_helpers import make_app
 
 
 def sid_of(socketio, client, namespace="/"):

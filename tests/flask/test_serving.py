@@ -8,7 +8,7 @@ import time
 import pytest
 import requests
 import socketio
-from conftest import free_port
+from flask_helpers import free_port
 
 SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "serve_and_stop.py")
 

@@ -173,11 +173,12 @@
         return res.text();
       }).then((body) => {
         this.polling = false;
-        for (const p of body.split(RECORD_SEPARATOR)) {
+        const packets = body.split(RECORD_SEPARATOR);
+        for (const p of packets) {
           this.onPacket(p[0] === "b" ? base64Decode(p.slice(1)) : p);
         }
         if (this.upgrading) this.maybeFinishUpgrade();
-        else if (this.probing && body === EIO.NOOP) this.deferPoll();
+        else if (this.probing && packets.indexOf(EIO.NOOP) >= 0) this.deferPoll();
         else if (this.readyState === "open" || this.readyState === "opening") this.poll();
       }).catch((err) => {
         this.polling = false;
@@ -186,8 +187,9 @@
     }
 
     deferPoll() {
-      // A bare NOOP during a probe is the server releasing the GET for the upgrade: a new GET
-      // now would wait for data until the next ping, so wait for "3probe" instead (briefly).
+      // A NOOP during a probe is the server releasing the GET for the upgrade (alone, or after
+      // the packets that were waiting): a new GET now would wait for data until the next ping,
+      // so wait for "3probe" instead (briefly).
       this.pollDeferred = true;
       clearTimeout(this.deferTimer);
       this.deferTimer = setTimeout(() => this.resumePolling(), 1000);
