@@ -142,11 +142,11 @@ def test_client_that_never_polls_times_out(make_harness):
     sid, _ = polling_handshake(harness.port)
     started = time.monotonic()
     assert harness.wait_event("disconnect", sid=sid, timeout=3)[2] == "ping timeout"
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 3
 
 
 def test_polling_heartbeat_kept_alive_by_pongs(make_harness):
-    harness = make_harness(ping_interval=0.15, ping_timeout=0.3)
+    harness = make_harness(ping_interval=0.15, ping_timeout=0.6)
     sid, _ = polling_handshake(harness.port)
     pings = 0
     deadline = time.monotonic() + 0.8

@@ -130,13 +130,13 @@ def test_client_that_never_answers_pings(make_harness):
     started = time.monotonic()
     assert conn.recv() == (ws.TEXT, "2")  # a ping we ignore
     assert harness.wait_event("disconnect", sid=data["sid"], timeout=3)[2] == "ping timeout"
-    assert 0.4 < time.monotonic() - started < 1.5
+    assert 0.4 < time.monotonic() - started < 3
     assert conn.recv() == (ws.TEXT, "1")
     assert conn.recv_close() == 1000
 
 
 def test_client_answering_pings_stays(make_harness):
-    harness = make_harness(ping_interval=0.1, ping_timeout=0.2)
+    harness = make_harness(ping_interval=0.1, ping_timeout=0.5)
     conn, data = _open(harness.port)
     deadline = time.monotonic() + 1.0
     pings = 0

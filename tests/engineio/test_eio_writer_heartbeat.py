@@ -170,12 +170,12 @@ def test_ping_then_timeout(timeouts):
         time.sleep(0.005)
     elapsed = time.monotonic() - started
     assert timeouts == [sock] and sock.pings == 1
-    assert 0.09 <= elapsed < 0.5
+    assert 0.09 <= elapsed < 1.5
     hb.stop()
 
 
 def test_pongs_keep_a_connection_alive(timeouts):
-    hb = _heartbeat(timeouts)
+    hb = _heartbeat(timeouts, interval=0.05, timeout=0.3)
     sock = FakeSocket()
     hb.start(sock)
     deadline = time.monotonic() + 0.5
@@ -216,7 +216,9 @@ def test_many_connections_one_task(timeouts):
     threads_before = threading.active_count()
     for sock in socks:
         hb.start(sock)
-    time.sleep(0.3)
+    deadline = time.monotonic() + 3
+    while len(timeouts) < 2000 and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert len(timeouts) == 2000 and all(s.pings == 1 for s in socks)
     assert threading.active_count() - threads_before <= 1  # one heartbeat thread
     hb.stop()
