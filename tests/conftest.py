@@ -12,7 +12,7 @@ import os
 
 import pytest
 
-KERNELS = ("eio", "sio", "json", "ws")
+KERNELS = ("eio", "sio", "json", "ws", "fanout")
 
 
 def pytest_addoption(parser):
@@ -65,6 +65,7 @@ eio_impl, eio_pair = _kernel_fixture("eio")
 sio_impl, sio_pair = _kernel_fixture("sio")
 json_impl, json_pair = _kernel_fixture("json")
 ws_impl, ws_pair = _kernel_fixture("ws")
+fanout_impl, fanout_pair = _kernel_fixture("fanout")
 
 
 JS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "js")

@@ -9,7 +9,7 @@ import importlib
 import os
 import platform
 
-KERNELS = ("eio", "sio", "json", "ws")
+KERNELS = ("eio", "sio", "json", "ws", "fanout")
 
 NO_EXTENSIONS = (
     os.environ.get("FASTSOCK_NO_EXTENSIONS", "").strip().lower() not in ("", "0", "false", "no")
@@ -32,6 +32,7 @@ eio = _loaded["eio"][0]
 sio = _loaded["sio"][0]
 json = _loaded["json"][0]
 ws = _loaded["ws"][0]
+fanout = _loaded["fanout"][0]
 
 #: kernel name -> True when its compiled implementation is the one in use
 COMPILED_KERNELS = {name: compiled for name, (_, compiled) in _loaded.items()}
