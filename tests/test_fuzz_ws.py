@@ -12,6 +12,7 @@ import faulthandler
 import os
 import struct
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -30,6 +31,9 @@ FUZZ = settings(
 )
 # One example parses at most a few hundred KB: far below this unless the parser loops forever.
 HANG_SECONDS = 60
+# pytest-timeout's default budget per test is for ordinary tests; a long fuzz run gets one in
+# proportion to its examples (generation dominates: a few ms each on a busy machine).
+TIME_BUDGET = pytest.mark.timeout(max(300, EXAMPLES // 10))
 
 
 @st.composite
@@ -185,6 +189,7 @@ def _guarded(run):
         faulthandler.cancel_dump_traceback_later()
 
 
+@TIME_BUDGET
 @FUZZ
 @given(case=fuzz_input(), options=parser_options)
 def test_fuzz_feed(ws_impl, case, options):
@@ -192,6 +197,7 @@ def test_fuzz_feed(ws_impl, case, options):
     _guarded(lambda: _feed_pieces(ws_impl.FrameParser(**options), stream, bounds))
 
 
+@TIME_BUDGET
 @FUZZ
 @given(case=fuzz_input(), options=parser_options)
 def test_fuzz_compiled_equals_pure(ws_pair, case, options):

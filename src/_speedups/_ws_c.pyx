@@ -473,7 +473,7 @@ cdef class FrameParser:
         cdef bint fin = self._fin
         cdef Py_ssize_t end = self._mlen + <Py_ssize_t>self._length
         cdef Py_ssize_t used = 0
-        cdef object message
+        cdef object message = None
         if opcode == OP_CONTINUATION:
             opcode = self._msg_opcode
         elif not fin:
