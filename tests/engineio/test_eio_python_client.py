@@ -59,7 +59,13 @@ def test_connect_and_echo_text_and_binary(harness, transports):
         assert harness.eio.transport(sid) == "websocket"
     client.client.disconnect()
     event = harness.wait_event("disconnect", sid=sid)
-    assert event[2] in ("client disconnect", "transport close")
+    expected = ("client disconnect", "transport close")
+    if transports == "polling":
+        # python-engineio's client can drop its own CLOSE packet over polling (its write loop
+        # re-checks ``state == 'connected'`` before taking the queued CLOSE), in which case the
+        # server rightly sees the client vanish.
+        expected += ("ping timeout",)
+    assert event[2] in expected
 
 
 def test_survives_heartbeats(make_harness, transports):
