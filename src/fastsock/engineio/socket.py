@@ -9,16 +9,14 @@ through the same switch right after its handshake, so the two paths cannot diver
 
 from __future__ import annotations
 
-import logging
 import threading
 from typing import TYPE_CHECKING, Any, Callable
 
 from .._kernels import eio, ws
+from .writer import cork_option
 
 if TYPE_CHECKING:  # pragma: no cover
     from .server import Server
-
-logger = logging.getLogger("fastsock.engineio")
 
 _MESSAGE = eio.MESSAGE
 _encode_packet = eio.encode_packet
@@ -258,6 +256,11 @@ class Socket:
 
     def switch_to_websocket(self, out: Any) -> None:
         """Send everything from now on through ``out``; queued packets go first, in order."""
+        set_cork = getattr(out, "set_cork", None)
+        if set_cork is not None:
+            set_cork(cork_option(self.server))
+        if hasattr(out, "on_cut"):
+            out.on_cut = self._output_cut
         with self._lock:
             for packet in self._queue:
                 out.write(packet_to_frame(packet))
@@ -270,6 +273,14 @@ class Socket:
         self.release_poll()
 
     # -- closing --------------------------------------------------------------------------
+
+    def _output_cut(self, error: str) -> None:
+        # Called by the output, possibly inside someone else's write or broadcast: the close
+        # (and the disconnect handler) run in their own task.
+        if not self.closed:
+            self.server._driver.run_handler(
+                self.close, self.server.reason.TRANSPORT_ERROR, True, error
+            )
 
     def close(
         self, reason: str | None = None, abort: bool = False, error: str | None = None
@@ -286,7 +297,12 @@ class Socket:
         server = self.server
         server._heartbeat.forget(self)
         if error:
-            logger.info("%s: closing: %s", self.sid, error)
+            out = self._out
+            if out is not None and out.error == error:
+                # cut off by its output (a slow reader, a failed send): worth a warning
+                server.logger.warning("%s: disconnected: %s", self.sid, error)
+            else:
+                server.logger.info("%s: closing: %s", self.sid, error)
         try:
             server._trigger_disconnect(self.sid, reason or server.reason.SERVER_DISCONNECT)
         finally:

@@ -1,303 +1,181 @@
-"""The output path of a WebSocket connection: pre-framed bytes in, non-blocking ``send()`` out.
+"""The output path of a WebSocket connection: the mode layer over the ``fanout`` kernel.
 
 Every write to a connection — a handler's reply, a room broadcast's shared frame, a heartbeat
-ping, a close frame — goes through its one :class:`Output`. The design follows
-``performance.md`` §3:
+ping, a close frame — goes through its one output, an instance of the kernel's
+:class:`~fastsock._fanout_py.Output` (compiled: ``fastsock._fanout_c``). The kernel holds the
+buffer and makes the non-blocking ``send()`` on the file descriptor; this module adds what
+depends on the async mode, and is called only on state changes, never per frame:
 
-- ``write(frame)`` takes bytes that are already a complete WebSocket frame (a broadcast hands
-  the *same* ``bytes`` object to every recipient) and never blocks, switches greenlets or
-  allocates a queue entry beyond one list append.
-- Bytes go to the kernel with a non-blocking ``send()`` on the raw socket (``MSG_DONTWAIT``),
-  skipping gevent's ``sendall`` wrapper. Only what the kernel does not take stays buffered, and a
-  writability watcher (gevent) or the shared poller thread (threading) sends it later.
-- Under gevent, frames written during one loop iteration leave together: a connection becomes
-  *dirty* on its first write and the hub flushes all dirty connections in one loop callback
-  (one ``send()`` per connection per iteration, however many frames), or at once when its
-  buffer passes :data:`FLUSH_THRESHOLD`.
-- Buffered bytes are capped (``limit``): a peer that stops reading is cut off with
-  :meth:`Output.abort`, which shuts the socket down and so wakes the connection's reader to
-  clean up. Other connections never wait for it.
+- **gevent** (:class:`GeventOutput`): writes are *corked*. A connection becomes dirty on its
+  first write and the hub's :class:`~fastsock._fanout_py.Corker` sends each dirty connection's
+  frames in one ``send()``. The first flush of a loop iteration runs as a loop callback, so a
+  reply leaves before the greenlet that wrote it runs again; writes made after that flush in the
+  same iteration (a broadcaster yielding with ``sleep(0)``) wait for a zero timer that fires
+  after the loop has polled for I/O: at most two flushes per iteration, however many frames.
+  A buffer reaching :data:`FLUSH_THRESHOLD`, or :data:`MAX_PENDING` bytes corked in all, is sent
+  at once. When the kernel refuses bytes a writability watcher (created on first need) sends
+  the rest.
+- **threading** (:class:`ThreadOutput`): every write is sent at once; a backlog is finished by
+  one poller thread for the whole process.
+- ``cork=False`` (the Engine.IO server option; default from ``FASTSOCK_CORK``): gevent outputs
+  send every write at once too.
+
+Slow readers: a connection whose unsent bytes exceed the server's ``max_write_buffer_size``
+(4 MB by default) is cut off — buffer dropped, socket shut down — which wakes its reader; the
+session then closes with reason ``transport error`` and the cause is logged. Sends never block,
+so no other connection ever waits for it.
 """
 
 from __future__ import annotations
 
-import logging
+import os
 import selectors
 import socket
 import threading
 from typing import Any
 
-logger = logging.getLogger("fastsock.engineio")
+from .._kernels import fanout as _fanout
 
-#: Buffered bytes at which a connection is flushed at once instead of at the end of the loop
+#: Buffered bytes at which a connection is sent at once instead of at the end of the loop
 #: iteration, so a burst keeps latency and memory bounded.
-FLUSH_THRESHOLD = 64 * 1024
+FLUSH_THRESHOLD = _fanout.FLUSH_THRESHOLD
+#: Bytes corked across all connections at which every dirty connection is sent at once (a
+#: broadcaster that never yields).
+MAX_PENDING = _fanout.MAX_PENDING
 
-# Non-blocking send on a blocking socket too (threading mode keeps the socket blocking for its
-# reader thread). Windows has no MSG_DONTWAIT; there gevent's raw socket is non-blocking anyway.
-_DONTWAIT = getattr(socket, "MSG_DONTWAIT", 0)
-_WOULD_BLOCK = (BlockingIOError, InterruptedError)
+#: The kernel's output class: every connection output is an instance.
+Output = _fanout.Output
+
+#: Default of the Engine.IO server's ``cork`` option (``FASTSOCK_CORK=0`` turns it off).
+CORK_DEFAULT = os.environ.get("FASTSOCK_CORK", "1").strip().lower() not in ("0", "false", "no")
+
+
+def cork_option(server: Any) -> bool:
+    """The ``cork`` option of an Engine.IO server (:data:`CORK_DEFAULT` when it has none)."""
+    cork = getattr(server, "cork", None)
+    return CORK_DEFAULT if cork is None else bool(cork)
 
 
 def _raw_socket(sock: Any) -> Any:
     # gevent's socket wraps a non-blocking ``_socket.socket`` in ``_sock``; writing to that one
-    # directly costs one syscall, where gevent's ``send`` adds a wrapper and a getsockopt.
+    # directly costs one syscall, where gevent's ``send`` adds a wrapper and a getsockopt. A TLS
+    # socket is never unwrapped: its bytes must go through the TLS layer.
+    if hasattr(sock, "_sslobj"):
+        return sock
     raw = getattr(sock, "_sock", None)
     return raw if raw is not None else sock
 
 
-class Output:
-    """Buffer and non-blocking sender shared by both async modes (see the module docstring).
+class _HubCork:
+    """The corker of one gevent hub and how its runs are scheduled (see the module docstring)."""
 
-    ``closed`` becomes true once no more bytes will be sent; ``error`` names why the output
-    was cut off (buffer limit, send failure), or is ``None``.
-    """
+    __slots__ = ("_flushed", "_loop", "_timer", "corker")
 
-    __slots__ = (
-        "_blocked",
-        "_chunks",
-        "_draining",
-        "_raw",
-        "_size",
-        "closed",
-        "error",
-        "limit",
-    )
+    def __init__(self, loop: Any) -> None:
+        self._loop = loop
+        self._timer = loop.timer(0.0)
+        self._flushed = False  # a callback flush already ran in this loop iteration
+        self.corker = _fanout.Corker(self._schedule, FLUSH_THRESHOLD, MAX_PENDING)
 
-    def __init__(self, sock: Any, limit: int) -> None:
-        self._raw = _raw_socket(sock)
-        self._chunks: list = []
-        self._size = 0
-        self._blocked = False  # waiting for the socket to become writable
-        self._draining = False  # closing: send what is buffered, then FIN
-        self.limit = limit
-        self.closed = False
-        self.error: str | None = None
+    def _schedule(self) -> None:
+        # After this iteration's callback flush the end-of-iteration timer is armed already.
+        if not self._flushed:
+            self._loop.run_callback(self._run)
 
-    @property
-    def buffered(self) -> int:
-        """Bytes written but not yet taken by the kernel."""
-        return self._size
+    def _run(self) -> None:
+        self._flushed = True
+        self._timer.start(self._end_of_iteration)
+        self.corker.run()
 
-    def _send_some(self) -> bool:
-        """Send buffered bytes without blocking; True when nothing is left."""
-        chunks = self._chunks
-        data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        try:
-            sent = self._raw.send(data, _DONTWAIT)
-        except _WOULD_BLOCK:
-            sent = 0
-        except OSError as exc:
-            self._cut(f"send failed: {exc}")
-            return False
-        if sent == len(data):
-            chunks.clear()
-            self._size = 0
-            if self._draining:
-                self._finish_drain()
-            return True
-        rest = memoryview(data)[sent:]  # the tail of a large frame is not copied
-        self._chunks = [rest]
-        self._size = len(rest)
-        if self._size > self.limit:
-            self._cut(f"output buffer over its limit of {self.limit} bytes (peer not reading)")
-            return False
-        return False
-
-    def _shutdown(self, how: int) -> None:
-        raw = self._raw
-        if raw is not None:  # after release() the socket may be closed and its fd reused
-            try:
-                raw.shutdown(how)
-            except OSError:
-                pass
-
-    def _finish_drain(self) -> None:
-        self.closed = True
-        self._shutdown(socket.SHUT_WR)  # FIN after the last frame; the reader lingers
-
-    def _cut(self, error: str | None) -> None:
-        """Stop writing, drop the buffer and shut the socket down (wakes the reader)."""
-        if error is not None and self.error is None:
-            self.error = error
-        self.closed = True
-        self._chunks = []
-        self._size = 0
-        self._stop_watching()
-        self._shutdown(socket.SHUT_RDWR)
-
-    def _stop_watching(self) -> None:
-        """Stop waiting for writability (mode-specific)."""
-
-    def abort(self, error: str | None = None) -> None:
-        """Close now, discarding buffered bytes; the connection's reader wakes up and ends."""
-        self._cut(error)
-
-    def release(self) -> None:
-        """Forget the socket: called by the reader just before the server closes it."""
-        self.closed = True
-        self._chunks = []
-        self._size = 0
-        self._stop_watching()
-        self._raw = None
+    def _end_of_iteration(self) -> None:
+        self._flushed = False
+        self.corker.run()
 
 
-class _Flusher:
-    """Flushes every dirty :class:`GeventOutput` once, in one hub loop callback."""
+def _hub_corker() -> Any:
+    import gevent
 
-    __slots__ = ("dirty", "scheduled")
-
-    def __init__(self) -> None:
-        self.dirty: list = []
-        self.scheduled = False
-
-    def add(self, out: GeventOutput) -> None:
-        self.dirty.append(out)
-        if not self.scheduled:
-            self.scheduled = True
-            import gevent
-
-            gevent.get_hub().loop.run_callback(self.run)
-
-    def run(self) -> None:
-        # Reset first: a write made while flushing schedules the next iteration's callback.
-        self.scheduled = False
-        dirty, self.dirty = self.dirty, []
-        for out in dirty:
-            try:
-                out._flush()
-            except Exception:  # one bad connection must not stop the others
-                logger.exception("flushing a connection failed")
-                out.abort("flush failed")
+    hub = gevent.get_hub()
+    cork = getattr(hub, "_fastsock_cork", None)
+    if cork is None:
+        cork = hub._fastsock_cork = _HubCork(hub.loop)
+    return cork.corker
 
 
-_flusher = _Flusher()
+def _report_cut(out: Any) -> None:
+    # The output was cut off (over its limit, a failed send): tell the session at once rather
+    # than when the reader gets to the shut-down socket, which under gevent may be only after
+    # a long run of callbacks (a broadcaster yielding with sleep(0) never lets the loop poll).
+    on_cut = out.on_cut
+    if on_cut is not None and out.error is not None:
+        out.on_cut = None
+        on_cut(out.error)
 
 
 class GeventOutput(Output):
-    """The gevent output: corked per loop iteration, a lazily created writability watcher."""
+    """The gevent output: corked per loop iteration, a lazily created writability watcher.
 
-    __slots__ = ("_dirty", "_watcher")
+    ``on_cut``: called once with the error when the output is cut off (the session sets it).
+    """
 
-    def __init__(self, sock: Any, limit: int) -> None:
-        super().__init__(sock, limit)
-        self._dirty = False
+    __slots__ = ("_watcher", "on_cut")
+
+    def __init__(self, sock: Any, limit: int, cork: bool | None = None) -> None:
+        if cork is None:
+            cork = CORK_DEFAULT
+        super().__init__(_raw_socket(sock), limit, _hub_corker() if cork else None)
         self._watcher = None
+        self.on_cut = None
 
-    def write(self, data: bytes) -> bool:
-        """Queue one complete frame; False when the output is closed."""
-        if self.closed or self._draining:
-            return False
-        self._chunks.append(data)
-        size = self._size = self._size + len(data)
-        if self._blocked:
-            if size > self.limit:
-                self._cut(f"output buffer over its limit of {self.limit} bytes (peer not reading)")
-                return False
-        elif size >= FLUSH_THRESHOLD:
-            self._flush()
-        elif not self._dirty:
-            self._dirty = True
-            _flusher.add(self)
-        return True
+    def set_cork(self, cork: bool) -> None:
+        """Turn corking on or off for this connection (the server's ``cork`` option)."""
+        self.corker = _hub_corker() if cork else None
 
-    def _flush(self) -> None:
-        self._dirty = False
-        if self.closed or self._blocked or not self._chunks:
-            return
-        if self._send_some() or self.closed:
-            return
-        self._blocked = True
+    def _on_blocked(self) -> None:
         watcher = self._watcher
         if watcher is None:
             import gevent
 
             watcher = self._watcher = gevent.get_hub().loop.io(self._raw.fileno(), 2)
-        watcher.start(self._on_writable)
+        watcher.start(self._on_io)
 
-    def _on_writable(self) -> None:
-        # Runs in the hub: must not block, so it only sends what the kernel takes.
-        if self.closed:
-            self._stop_watching()
-        elif self._send_some():
-            self._blocked = False
-            self._stop_watching()
+    def _on_io(self) -> None:
+        # Runs in the hub: the kernel only sends what the socket takes, it never blocks.
+        if not self.on_writable():
+            watcher = self._watcher
+            if watcher is not None:
+                watcher.stop()
 
-    def _stop_watching(self) -> None:
+    def _on_closed(self) -> None:
         watcher = self._watcher
         if watcher is not None:
+            self._watcher = None
             watcher.stop()
-            if self.closed:
-                watcher.close()
-                self._watcher = None
-
-    def close(self) -> None:
-        """Send what is buffered, then half-close (FIN); no writes are accepted after this."""
-        if self.closed or self._draining:
-            return
-        self._draining = True
-        if not self._chunks:
-            self._finish_drain()
-        elif not self._blocked:
-            self._flush()
+            watcher.close()
+        _report_cut(self)
 
 
 class ThreadOutput(Output):
-    """The threading output: writes go out at once under a lock; backlog goes to the poller."""
+    """The threading output: writes go out at once; a backlog goes to the poller thread.
 
-    __slots__ = ("_lock",)
+    ``on_cut``: called once with the error when the output is cut off (the session sets it).
+    """
+
+    __slots__ = ("on_cut",)
 
     def __init__(self, sock: Any, limit: int) -> None:
-        super().__init__(sock, limit)
-        self._lock = threading.Lock()
+        # The lock is used only where a send can release the GIL (see the fanout kernel).
+        super().__init__(_raw_socket(sock), limit, None, threading.Lock())
+        self.on_cut = None
 
-    def write(self, data: bytes) -> bool:
-        """Send one complete frame now if the kernel takes it; False when closed."""
-        with self._lock:
-            if self.closed or self._draining:
-                return False
-            self._chunks.append(data)
-            self._size += len(data)
-            if self._blocked:
-                if self._size > self.limit:
-                    self._cut(
-                        f"output buffer over its limit of {self.limit} bytes (peer not reading)"
-                    )
-                    return False
-                return True
-            if not self._send_some() and not self.closed:
-                self._blocked = True
-                _poller().add(self)
-            return True
+    def set_cork(self, cork: bool) -> None:
+        """Threads have no loop iteration to cork: every write is sent at once."""
 
-    def _on_writable(self) -> bool:
-        """Called by the poller thread; True while the output still waits for writability."""
-        with self._lock:
-            if self.closed:
-                return False
-            if self._send_some():
-                self._blocked = False
-                return False
-            return not self.closed
+    def _on_blocked(self) -> None:
+        _poller().add(self)
 
-    def close(self) -> None:
-        """Send what is buffered, then half-close (FIN); no writes are accepted after this."""
-        with self._lock:
-            if self.closed or self._draining:
-                return
-            self._draining = True
-            if not self._chunks:
-                self._finish_drain()
-
-    def abort(self, error: str | None = None) -> None:
-        """Close now, discarding buffered bytes; the connection's reader wakes up and ends."""
-        with self._lock:
-            self._cut(error)
-
-    def release(self) -> None:
-        """Forget the socket: called by the reader just before the server closes it."""
-        with self._lock:
-            super().release()
+    def _on_closed(self) -> None:
+        _report_cut(self)
 
 
 class _Poller:
@@ -326,11 +204,12 @@ class _Poller:
             new, self._new = self._new, []
         selector = self._selector
         for out in new:
+            raw = out._raw
             try:
-                fd = out._raw.fileno()
+                fd = raw.fileno()
             except (OSError, AttributeError):  # released meanwhile
                 continue
-            if fd < 0:
+            if fd < 0 or out.closed:
                 continue
             old = selector.get_map().get(fd)
             if old is not None:  # a stale entry for a closed connection whose fd was reused
@@ -352,7 +231,7 @@ class _Poller:
                             pass
                     except OSError:
                         pass
-                elif not out._on_writable():
+                elif not out.on_writable():
                     selector.unregister(key.fd)
             for key in list(selector.get_map().values()):
                 if key.data is not None and key.data.closed:

@@ -2,8 +2,10 @@
 
 Rooms hold direct references to the Engine.IO :class:`Socket` of each member, so a broadcast
 never looks a sid up: it encodes the event once (one Socket.IO packet, one
-``eio.prepare(...)`` per Engine.IO message, i.e. one shared WebSocket frame) and calls
-``socket.send_prepared(prepared)`` for each member. Each client also keeps the set of rooms it is
+``eio.prepare(...)`` per Engine.IO message, i.e. one shared WebSocket frame) and hands the room
+to the ``fanout`` kernel, which appends that frame to each WebSocket member's output in C (and
+calls ``send_prepared`` for long-polling and virtual members). An emit with a callback cannot
+share the encoding — each recipient gets its own ack id — and takes the per-recipient path. Each client also keeps the set of rooms it is
 in, so a disconnect touches only those rooms, never every room of the namespace.
 
 The manager interface
@@ -45,9 +47,12 @@ import threading
 from collections.abc import Hashable, Iterator
 from typing import Any, Callable
 
+from .._kernels import fanout as _fanout_kernel
 from .dispatch import EVENT
 
 default_logger = logging.getLogger("fastsock.socketio")
+
+_fanout = _fanout_kernel.fanout
 
 # client states
 PENDING, CONNECTED, DISCONNECTING = 0, 1, 2
@@ -328,13 +333,14 @@ class Manager:
                 merged.update(members)
         return merged if merged is not None else (first or {})
 
-    def _skip_sockets(self, namespace: str, skip_sid: Any) -> set | None:
+    def _skip_sockets(self, namespace: str, skip_sid: Any) -> Any:
+        """The socket of ``skip_sid``, or the set of sockets of a list of sids, or None."""
         if skip_sid is None:
             return None
         clients = self._clients.get(namespace, {})
         if isinstance(skip_sid, str) or not _is_room_list(skip_sid):
             client = clients.get(skip_sid)
-            return {client.socket} if client is not None else None
+            return client.socket if client is not None else None
         skip = set()
         for sid in skip_sid:
             client = clients.get(sid)
@@ -373,20 +379,12 @@ class Manager:
         skip = self._skip_sockets(namespace, skip_sid)
         server = self.server
         if callback is None:
-            prepared = server._prepare_packet(server._packet(EVENT, args, namespace))
-            # tuple() copies the room in one C call, so concurrent joins/leaves are harmless
-            sockets = tuple(members.values())
-            if skip:
-                sockets = [s for s in sockets if s not in skip]
-            if len(prepared) == 1:
-                message = prepared[0]
-                for socket in sockets:
-                    socket.send_prepared(message)
-            else:
-                for socket in sockets:
-                    for message in prepared:
-                        socket.send_prepared(message)
+            # the fast path: the room walk runs in the fanout kernel (it copies the room once,
+            # so concurrent joins/leaves are harmless)
+            _fanout(members, server._prepare_packet(server._packet(EVENT, args, namespace)), skip)
             return
+        if skip is not None and not isinstance(skip, set):
+            skip = {skip}
         for sid, socket in list(members.items()):
             if skip and socket in skip:
                 continue
