@@ -17,10 +17,21 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from socketio.msgpack_packet import MsgPackPacket as UpstreamMsgPackPacket
-from socketio.packet import Packet as UpstreamPacket
+from socketio.packet import Packet as _UpstreamPacket
 
 from fastsock._json_py import JsonAdapter
 from fastsock.exceptions import PacketError
+
+
+class UpstreamPacket(_UpstreamPacket):
+    """python-socketio's Packet with its JSON module pinned to the stdlib.
+
+    python-socketio keeps the JSON module process-global on the class: any Flask-SocketIO server
+    created with ``json=flask.json`` elsewhere in the test session would switch it to Flask's
+    key-sorting provider.
+    """
+
+    json = stdlib_json
 
 SETTINGS = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
