@@ -259,8 +259,8 @@ class Socket:
         set_cork = getattr(out, "set_cork", None)
         if set_cork is not None:
             set_cork(cork_option(self.server))
-        if hasattr(out, "on_cut"):
-            out.on_cut = self._output_cut
+        if hasattr(out, "session"):
+            out.session = self
         with self._lock:
             for packet in self._queue:
                 out.write(packet_to_frame(packet))

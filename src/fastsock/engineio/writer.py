@@ -106,26 +106,27 @@ def _report_cut(out: Any) -> None:
     # The output was cut off (over its limit, a failed send): tell the session at once rather
     # than when the reader gets to the shut-down socket, which under gevent may be only after
     # a long run of callbacks (a broadcaster yielding with sleep(0) never lets the loop poll).
-    on_cut = out.on_cut
-    if on_cut is not None and out.error is not None:
-        out.on_cut = None
-        on_cut(out.error)
+    session = out.session
+    if session is not None and out.error is not None:
+        out.session = None
+        session._output_cut(out.error)
 
 
 class GeventOutput(Output):
     """The gevent output: corked per loop iteration, a lazily created writability watcher.
 
-    ``on_cut``: called once with the error when the output is cut off (the session sets it).
+    ``session``: the Engine.IO session it serves (set by the session), told once with
+    ``session._output_cut(error)`` when the output is cut off.
     """
 
-    __slots__ = ("_watcher", "on_cut")
+    __slots__ = ("_watcher", "session")
 
     def __init__(self, sock: Any, limit: int, cork: bool | None = None) -> None:
         if cork is None:
             cork = CORK_DEFAULT
         super().__init__(_raw_socket(sock), limit, _hub_corker() if cork else None)
         self._watcher = None
-        self.on_cut = None
+        self.session = None
 
     def set_cork(self, cork: bool) -> None:
         """Turn corking on or off for this connection (the server's ``cork`` option)."""
@@ -158,15 +159,16 @@ class GeventOutput(Output):
 class ThreadOutput(Output):
     """The threading output: writes go out at once; a backlog goes to the poller thread.
 
-    ``on_cut``: called once with the error when the output is cut off (the session sets it).
+    ``session``: the Engine.IO session it serves (set by the session), told once with
+    ``session._output_cut(error)`` when the output is cut off.
     """
 
-    __slots__ = ("on_cut",)
+    __slots__ = ("session",)
 
     def __init__(self, sock: Any, limit: int) -> None:
         # The lock is used only where a send can release the GIL (see the fanout kernel).
         super().__init__(_raw_socket(sock), limit, None, threading.Lock())
-        self.on_cut = None
+        self.session = None
 
     def set_cork(self, cork: bool) -> None:
         """Threads have no loop iteration to cork: every write is sent at once."""
