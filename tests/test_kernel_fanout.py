@@ -375,6 +375,21 @@ def test_send_error_cuts_off(fanout_impl):
     a.close()
 
 
+def test_a_wrapper_whose_send_raises_is_cut_off(fanout_impl):
+    class NoFlags(CountingSocket):
+        def send(self, data, flags=0):
+            if flags:  # what an ssl.SSLSocket does
+                raise ValueError("non-zero flags not allowed")
+            return super().send(data)
+
+    a, b = pair()
+    out = fanout_impl.Output(NoFlags(a), 1 << 20)
+    assert out.write(b"x") is True
+    assert out.closed and out.error == "send failed: non-zero flags not allowed"
+    a.close()
+    b.close()
+
+
 def test_failing_hook_cuts_only_that_output(fanout_impl):
     class Failing(fanout_impl.Output):
         __slots__ = ()

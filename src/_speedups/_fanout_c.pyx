@@ -406,7 +406,7 @@ cdef class Output:
                     sent = self._raw.send(data, _PY_FLAGS)
             except _WOULD_BLOCK:
                 sent = 0
-            except OSError as exc:
+            except Exception as exc:  # OSError, or a wrapper refusing the flags (TLS sockets)
                 self._cut(f"send failed: {exc}")
                 return 0
         self._size -= sent

@@ -316,7 +316,7 @@ class Output:
                 sent = self._raw.send(data, _FLAGS)
         except _WOULD_BLOCK:
             sent = 0
-        except OSError as exc:
+        except Exception as exc:  # noqa: BLE001 - OSError, or a wrapper refusing the flags (TLS)
             self._cut(f"send failed: {exc}")
             return False
         self._size -= sent
