@@ -262,14 +262,17 @@ class Socket:
         if hasattr(out, "session"):
             out.session = self
         with self._lock:
+            # Reported before the queued packets leave (a threading output sends at once), so a
+            # client that got them already sees ``transport() == 'websocket'``. Routing follows
+            # ``_out``, set only after them so that no concurrent send can overtake them.
+            self.upgraded = True
+            self.upgrading = False
+            self.connected = True
             for packet in self._queue:
                 out.write(packet_to_frame(packet))
             self._queue = []
             self._queue_bytes = 0
             self._out = out
-            self.upgraded = True
-            self.upgrading = False
-            self.connected = True
         self.release_poll()
 
     # -- closing --------------------------------------------------------------------------
