@@ -52,7 +52,9 @@ cdef extern from *:
     /* One non-blocking send() on a socket, without SIGPIPE; *err is 0 when the kernel only
        refused for now (would block, interrupted), else the error code. */
     #if defined(_WIN32)
-    #  include <winsock2.h>
+    #  ifndef _WINSOCKAPI_  /* windows.h may have brought winsock.h: it declares all we use */
+    #    include <winsock2.h>
+    #  endif
     #  if defined(_MSC_VER)
     #    pragma comment(lib, "ws2_32.lib")
     #  endif
