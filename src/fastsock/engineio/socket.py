@@ -259,8 +259,8 @@ class Socket:
         set_cork = getattr(out, "set_cork", None)
         if set_cork is not None:
             set_cork(cork_option(self.server))
-        if hasattr(out, "session"):
-            out.session = self
+        if hasattr(out, "session") and not out.closed:
+            out.session = self  # told if the output is cut off; forgotten when it closes
         with self._lock:
             # Reported before the queued packets leave (a threading output sends at once), so a
             # client that got them already sees ``transport() == 'websocket'``. Routing follows

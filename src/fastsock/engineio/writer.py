@@ -102,14 +102,16 @@ def _hub_corker() -> Any:
     return cork.corker
 
 
-def _report_cut(out: Any) -> None:
-    # The output was cut off (over its limit, a failed send): tell the session at once rather
-    # than when the reader gets to the shut-down socket, which under gevent may be only after
-    # a long run of callbacks (a broadcaster yielding with sleep(0) never lets the loop poll).
+def _closed(out: Any) -> None:
+    # Forget the session (no reference cycle outlives the connection). If the output was cut
+    # off (over its limit, a failed send), tell the session at once rather than when the reader
+    # gets to the shut-down socket, which under gevent may be only after a long run of
+    # callbacks (a broadcaster yielding with sleep(0) never lets the loop poll).
     session = out.session
-    if session is not None and out.error is not None:
+    if session is not None:
         out.session = None
-        session._output_cut(out.error)
+        if out.error is not None:
+            session._output_cut(out.error)
 
 
 class GeventOutput(Output):
@@ -153,7 +155,7 @@ class GeventOutput(Output):
             self._watcher = None
             watcher.stop()
             watcher.close()
-        _report_cut(self)
+        _closed(self)
 
 
 class ThreadOutput(Output):
@@ -177,7 +179,7 @@ class ThreadOutput(Output):
         _poller().add(self)
 
     def _on_closed(self) -> None:
-        _report_cut(self)
+        _closed(self)
 
 
 class _Poller:
