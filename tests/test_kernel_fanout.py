@@ -1,5 +1,6 @@
 """The fan-out kernel: connection outputs, corking, slow readers and the room walk, on real
-socket pairs, for both implementations (``fanout_impl``), plus compiled == pure agreement."""
+socket pairs, for both implementations (``fanout_impl``). Compiled == pure agreement is in
+``test_kernel_fanout_agreement.py``."""
 
 from __future__ import annotations
 
@@ -7,8 +8,6 @@ import socket
 import threading
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 SMALL_BUF = 4096
 
@@ -545,85 +544,3 @@ def test_fanout_uses_the_output_of_a_subclass(fanout_impl):
     assert drain(b) == b"F[sub]"
     a.close()
     b.close()
-
-
-# -- compiled == pure -----------------------------------------------------------------------
-
-_WRITE = st.tuples(st.just("write"), st.sampled_from([0, 100, 1_000, 5_000, 20_000, 70_000]))
-_STEP = st.one_of(
-    _WRITE,
-    _WRITE,
-    st.tuples(st.just("run"), st.just(0)),
-    st.tuples(st.just("read"), st.integers(1, 30_000)),
-    st.tuples(st.just("writable"), st.just(0)),
-    st.tuples(st.just("flush"), st.just(0)),
-)
-# the output lives through most of a sequence; a close or abort may come, then more steps
-OPS = st.builds(
-    lambda body, end, after: body + end + after,
-    st.lists(_STEP, max_size=30),
-    st.lists(st.sampled_from([("close", 0), ("abort", 0)]), max_size=1),
-    st.lists(_STEP, max_size=10),
-)
-
-
-def _state(out, corker):
-    return (
-        out.buffered,
-        out.closed,
-        out.blocked,
-        out.dirty,
-        out.draining,
-        out.error,
-        corker.dirty_count,
-        corker.pending,
-    )
-
-
-def _run_ops(impl, ops, limit, threshold, cork):
-    a, b = pair(sndbuf=SMALL_BUF, rcvbuf=SMALL_BUF)
-    corker = impl.Corker(threshold=threshold, max_pending=3 * threshold)
-    out = make_recording(impl)(a, limit, corker if cork else None)
-    trace = []
-    counter = 0
-    try:
-        for op, n in ops:
-            if op == "write":
-                data = bytes((counter + k) % 251 for k in range(n))
-                counter += n
-                result = out.write(data)
-            elif op == "run":
-                result = corker.run()
-            elif op == "read":
-                result = drain(b, n)
-            elif op == "writable":
-                result = out.on_writable()
-            elif op == "flush":
-                result = out.flush()
-            elif op == "close":
-                result = out.close()
-            else:
-                result = out.abort("aborted")
-            trace.append((op, result, _state(out, corker), tuple(out.events)))
-        return trace
-    finally:
-        a.close()
-        b.close()
-
-
-@settings(
-    max_examples=150,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
-@given(
-    ops=OPS,
-    limit=st.sampled_from([20_000, 200_000, 1 << 20]),
-    threshold=st.sampled_from([1_000, 30_000]),
-    cork=st.booleans(),
-)
-def test_compiled_and_pure_agree(fanout_pair, ops, limit, threshold, cork):
-    compiled, pure = fanout_pair
-    assert _run_ops(compiled, ops, limit, threshold, cork) == _run_ops(
-        pure, ops, limit, threshold, cork
-    )
