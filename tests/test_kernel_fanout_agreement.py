@@ -86,3 +86,68 @@ def test_compiled_and_pure_agree(fanout_pair, ops, limit, threshold, cork):
     assert _run_ops(compiled, ops, limit, threshold, cork) == _run_ops(
         pure, ops, limit, threshold, cork
     )
+
+
+class _Member:
+    __slots__ = ("_out", "closed", "got")
+
+    def __init__(self, out, closed):
+        self._out = out
+        self.closed = closed
+        self.got = []
+
+    def send_prepared(self, prepared):
+        self.got.append(prepared.frame)
+
+
+class _Prepared:
+    __slots__ = ("frame",)
+
+    def __init__(self, frame):
+        self.frame = frame
+
+
+def _run_fanout(impl, kinds, skip_kind, skip_picks, n_messages, cork):
+    pairs, members = [], []
+    corker = impl.Corker() if cork else None
+    for websocket, closed in kinds:
+        if websocket:
+            a, b = pair()
+            pairs.append((a, b))
+            members.append(_Member(impl.Output(a, 1 << 20, corker), closed))
+        else:
+            pairs.append(None)
+            members.append(_Member(None, closed))
+    picked = [members[i % len(members)] for i in skip_picks] if members else []
+    skip = {"none": None, "one": picked[0] if picked else None, "set": set(picked)}[skip_kind]
+    messages = [_Prepared(b"<%d>" % i) for i in range(n_messages)]
+    count = impl.fanout({i: m for i, m in enumerate(members)}, messages, skip)
+    if corker is not None:
+        corker.run()
+    seen = []
+    for member, sockets in zip(members, pairs):
+        seen.append(drain(sockets[1]) if sockets else b"".join(member.got))
+        if sockets:
+            sockets[0].close()
+            sockets[1].close()
+    return count, seen
+
+
+@settings(
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    kinds=st.lists(st.tuples(st.booleans(), st.booleans()), max_size=12),
+    skip_kind=st.sampled_from(["none", "one", "set"]),
+    skip_picks=st.lists(st.integers(0, 20), min_size=1, max_size=4),
+    n_messages=st.integers(0, 3),
+    cork=st.booleans(),
+)
+def test_fanout_compiled_and_pure_agree(
+    fanout_pair, kinds, skip_kind, skip_picks, n_messages, cork
+):
+    compiled, pure = fanout_pair
+    args = (kinds, skip_kind, skip_picks, n_messages, cork)
+    assert _run_fanout(compiled, *args) == _run_fanout(pure, *args)
