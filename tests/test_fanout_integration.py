@@ -478,10 +478,6 @@ def test_cork_default_from_environment():
     assert out.stdout.strip() == "True", out.stderr
 
 
-@pytest.mark.xfail(
-    reason="engineio.Server does not store its 'cork' keyword yet (server.py, Engine.IO owner)",
-    strict=False,
-)
 def test_cork_is_an_engineio_server_option():
     from flask import Flask
 

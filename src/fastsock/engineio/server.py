@@ -84,6 +84,9 @@ class Server:
                                   considered a slow reader and disconnected (fastsock extension,
                                   default 4 MB).
     :param max_handler_threads: size of the threading handler pool (default 64).
+    :param cork: under gevent, coalesce the frames written to one connection within one loop
+                 iteration into one ``send()`` (fastsock extension; default ``True``, or the
+                 ``FASTSOCK_CORK`` environment variable). ``False`` sends every write at once.
     """
 
     class reason:
@@ -129,6 +132,7 @@ class Server:
         self.ping_timeout = ping_timeout
         self.max_http_buffer_size = max_http_buffer_size
         self.max_write_buffer_size = kwargs.get("max_write_buffer_size", 4 * 1024 * 1024)
+        self.cork = kwargs.get("cork")
         self.allow_upgrades = allow_upgrades
         self.http_compression = http_compression
         self.compression_threshold = compression_threshold
