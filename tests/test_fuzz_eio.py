@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fastsock.exceptions import PacketError
 
 EXAMPLES = int(os.environ.get("FASTSOCK_FUZZ_EXAMPLES", "300"))
+# A long fuzz run needs more than the suite's per-test timeout: allow 100 ms per example.
+pytestmark = pytest.mark.timeout(max(300, EXAMPLES // 10))
 
 FUZZ = settings(
     max_examples=EXAMPLES,

@@ -8,12 +8,15 @@ The number of examples per test comes from ``FASTSOCK_FUZZ_EXAMPLES`` (default 3
 import os
 
 import msgpack
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fastsock.exceptions import PacketError
 
 EXAMPLES = int(os.environ.get("FASTSOCK_FUZZ_EXAMPLES", "300"))
+# A long fuzz run needs more than the suite's per-test timeout: allow 100 ms per example.
+pytestmark = pytest.mark.timeout(max(300, EXAMPLES // 10))
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,
