@@ -91,6 +91,25 @@ def test_upgrade_without_pending_poll(harness):
     conn.close()
 
 
+def test_upgrade_answers_later_polls_with_noop(make_harness):
+    """Polls sent after the first NOOP was taken are answered with a NOOP within ~100 ms, not
+    at the next ping, so a client can always pause polling and send UPGRADE."""
+    harness = make_harness(ping_interval=5, ping_timeout=5)
+    sid, _ = polling_handshake(harness.port)
+    conn = RawWebSocket(harness.port, query=f"EIO=4&transport=websocket&sid={sid}")
+    conn.send_text("2probe")
+    assert conn.recv_text() == "3probe"
+    for _ in range(3):
+        started = time.monotonic()
+        status, _, body = _poll(harness.port, sid)
+        assert (status, body) == (200, b"6")
+        assert time.monotonic() - started < 2  # the next ping is 5 s away
+    conn.send_text("5")
+    conn.send_text("4hello")
+    assert conn.recv_text() == "4hello"
+    conn.close()
+
+
 def test_binary_frame_echo(harness):
     conn = RawWebSocket(harness.port)
     conn.recv()

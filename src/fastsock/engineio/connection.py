@@ -38,6 +38,10 @@ logger = logging.getLogger("fastsock.engineio")
 _PROBE, _AWAIT_UPGRADE, _OPEN, _CLOSING = range(4)
 _RECV_SIZE = 65536
 _PROBE_REPLY = ws.build_frame(ws.TEXT, b"3probe")
+#: While an upgrade waits for UPGRADE, a waiting GET is answered with a NOOP this often, for at
+#: most this many times (10 s, the JavaScript server's upgrade timeout).
+_UPGRADE_NUDGE_INTERVAL = 0.1
+_UPGRADE_NUDGES = 100
 _TEXT, _BINARY, _CLOSE, _PING = ws.TEXT, ws.BINARY, ws.CLOSE, ws.PING
 _MESSAGE = eio.MESSAGE
 _decode_packet = eio.decode_packet
@@ -188,6 +192,7 @@ class _Reader:
             # Release the pending GET so the client can pause polling and send UPGRADE.
             sock._send_control(b"6")
             self.state = _AWAIT_UPGRADE
+            self.server.start_background_task(self._release_polls)
         elif self.state == _AWAIT_UPGRADE and packet_type == eio.UPGRADE:
             if sock.closed:
                 self._closing()
@@ -199,6 +204,18 @@ class _Reader:
             self.out.write(_PROBE_REPLY)
         else:
             self._fail(f"unexpected packet {packet_type} during the upgrade", 1002)
+
+
+    def _release_polls(self) -> None:
+        # As the JavaScript server does: a GET the client sent after the first NOOP was taken
+        # would otherwise wait for the next ping, and the client cannot pause polling (and so
+        # send UPGRADE) until that GET returns. Bounded like the reference's upgrade timeout.
+        sock = self.sock
+        for _ in range(_UPGRADE_NUDGES):
+            self.server.sleep(_UPGRADE_NUDGE_INTERVAL)
+            if self.state != _AWAIT_UPGRADE or sock.closed:
+                return
+            sock.release_poll()
 
 
 class _EventedReader(_Reader):
