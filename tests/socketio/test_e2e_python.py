@@ -189,15 +189,32 @@ def test_handler_errors_are_logged_on_real_connections(async_mode):
     if async_mode == "gevent":
         pytest.importorskip("gevent")
     server = ServerProcess(async_mode)
+    logged: list = []
     try:
         client = connect(server.url, "websocket")
         client.emit("fail")
         assert client.call("add", (1, 2), timeout=5) == 3  # the connection lives on
         client.disconnect()
+        # handlers run concurrently: read the log until the traceback is complete before
+        # stopping the server, which could otherwise end while it is still being written
+        reader = threading.Thread(
+            target=_read_until,
+            args=(server.proc.stderr, "RuntimeError: handler failure", logged),
+            daemon=True,
+        )
+        reader.start()
+        reader.join(10)
     finally:
-        err = server.stop()
+        err = "".join(logged) + server.stop()
     assert 'Error in the handler of event "fail"' in err
     assert "RuntimeError: handler failure (expected by the test)" in err
+
+
+def _read_until(stream, text, lines):
+    for line in iter(stream.readline, ""):
+        lines.append(line)
+        if text in line:
+            return
 
 
 @pytest.mark.parametrize("transport", ["polling", "websocket"])
