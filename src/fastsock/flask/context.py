@@ -46,11 +46,7 @@ def emit(
     :param skip_sid: A sid, or a list of sids, to leave out.
     :param ignore_queue: Emit directly, bypassing a configured message queue.
     """
-    if namespace is None:
-        namespace = flask.request.namespace
-    to = to or room
-    if to is None and not broadcast:
-        to = flask.request.sid
+    namespace, to = _recipient(namespace, to, room, broadcast)
     return _socketio().emit(
         event,
         *args,
@@ -80,11 +76,7 @@ def call(
         def get_status(client, data):
             status = call('status', {'data': data}, to=client)
     """
-    if namespace is None:
-        namespace = flask.request.namespace
-    to = to or room
-    if to is None:
-        to = flask.request.sid
+    namespace, to = _recipient(namespace, to, room)
     return _socketio().call(
         event, *args, namespace=namespace, to=to, timeout=timeout, ignore_queue=ignore_queue
     )
@@ -104,11 +96,7 @@ def send(
 ) -> None:
     """Send a SocketIO message (a string, or a JSON blob with ``json=True``) from inside an event
     handler; the other arguments are those of :func:`emit`."""
-    if namespace is None:
-        namespace = flask.request.namespace
-    to = to or room
-    if to is None and not broadcast:
-        to = flask.request.sid
+    namespace, to = _recipient(namespace, to, room, broadcast)
     return _socketio().send(
         message,
         json=json,
@@ -168,3 +156,14 @@ def disconnect(sid: str | None = None, namespace: str | None = None, silent: boo
     return _socketio().server.disconnect(
         sid or flask.request.sid, namespace=namespace or flask.request.namespace
     )
+
+
+def _recipient(namespace: str | None, to: Any, room: Any, broadcast: bool = False) -> tuple:
+    """The namespace and recipient of an emit from a handler: the current event's namespace,
+    and its sender unless ``to``/``room`` is given or ``broadcast`` is set."""
+    if namespace is None:
+        namespace = flask.request.namespace
+    to = to or room
+    if to is None and not broadcast:
+        to = flask.request.sid
+    return namespace, to
