@@ -315,3 +315,33 @@ def test_stopping_the_gevent_server_ends_websockets(make_harness, async_mode):
     assert conn.recv_close() in (None, 1000)
     assert harness.wait_event("disconnect", sid=data["sid"])[2] == "transport close"
     conn.close()
+
+
+def test_a_kept_environ_does_not_keep_the_gevent_request_handler(make_harness, async_mode):
+    # The Socket.IO layer keeps each connection's environ for the connection's life: nothing
+    # in it may hold on to pywsgi's handler (its own environ, parsed headers, read buffer).
+    if async_mode != "gevent":
+        pytest.skip("fastsock's pywsgi handler is a gevent matter")
+    harness = make_harness()
+    environs = []
+    harness.eio.on("connect", lambda sid, environ: environs.append(environ))
+
+    def live_handlers():
+        import gc
+
+        from fastsock.engineio.gevent_handler import WebSocketHandler
+
+        gc.collect()
+        return sum(1 for o in gc.get_objects() if isinstance(o, WebSocketHandler))
+
+    conns = [_open(harness.port)[0] for _ in range(5)]
+    for conn in conns:  # each connection still works
+        conn.send_text("4x")
+        assert conn.recv_text() == "4x"
+    time.sleep(0.2)
+    assert len(environs) == 5
+    assert harness.call(live_handlers) == 0
+    assert all("fastsock.takeover" not in environ for environ in environs)
+    assert all(environ["wsgi.input"].read() == b"" for environ in environs)
+    for conn in conns:
+        conn.close()

@@ -38,20 +38,21 @@ class WebSocketHandler(pywsgi.WSGIHandler):
             environ["fastsock.takeover"] = self._take_over
         return environ
 
-    def _take_over(self) -> RawConnection:
+    def _take_over(self, environ: dict) -> RawConnection:
+        """Detach the socket; ``environ`` is the one the application got (maybe a copy)."""
         self._taken_over = True
         self.close_connection = True
         leftover = _drain_buffered(self.rfile, self.socket)
         # What parsed the HTTP request is not needed any more, while the connection may live
         # for days: the read buffer, the parsed headers (the environ has them) and the body
         # stream (kept alive by the environ, which the Socket.IO layer keeps) are released.
-        rfile, self.rfile = self.rfile, _Released()
+        rfile, self.rfile = self.rfile, _RELEASED
         try:
             rfile.close()
         except OSError:
             pass
-        self.wsgi_input = _Released()
-        self.environ["wsgi.input"] = _Released()
+        self.wsgi_input = _RELEASED
+        self.environ["wsgi.input"] = environ["wsgi.input"] = _RELEASED
         self.__dict__.pop("headers", None)  # back to the class's empty default
         # Detach the file descriptor from the gevent socket (pywsgi's close of it is then a
         # no-op) so this greenlet can end: the Engine.IO reader watches the socket itself.
@@ -101,3 +102,7 @@ class _Released:
 
     def read(self, *args: Any) -> bytes:
         return b""
+
+
+#: stateless, so one stands in for every taken-over connection
+_RELEASED = _Released()

@@ -123,9 +123,11 @@ def _drain_buffered(reader: Any, sock: Any) -> bytes:
 
 def take_over(environ: dict) -> RawConnection | None:
     """Take the request's socket from the web server, or ``None`` when it cannot be done."""
-    takeover = environ.get("fastsock.takeover")
+    # popped: it is a bound method of the web server's request handler, which an environ kept
+    # for the connection's life (as the Socket.IO layer keeps it) would keep alive with it
+    takeover = environ.pop("fastsock.takeover", None)
     if takeover is not None:
-        raw = takeover()
+        raw = takeover(environ)
     else:
         sock = (
             environ.get("werkzeug.socket")
