@@ -33,6 +33,18 @@ def _matched() -> None:
     """``RequestContext.match_request`` for a connection whose URL match is cached."""
 
 
+def _url_match(request: Any) -> tuple:
+    """What :data:`URL_MATCH_KEY` caches of a request's URL match."""
+    exc = request.routing_exception
+    if exc is not None:
+        # Usually a NotFound (the Socket.IO path is no Flask route). Its traceback, and the
+        # NoMatch it was raised from, would keep this first event's frames and request
+        # context alive as long as the connection (several KB each): they are dropped.
+        exc.__traceback__ = None
+        exc.__context__ = None
+    return request.url_rule, request.view_args, exc
+
+
 def accepts_argument(handler: Callable) -> bool:
     """Whether ``handler`` can be called with one positional argument.
 
@@ -81,9 +93,7 @@ def run_handler(
     with ctx:
         request = ctx.request
         if url_match is None:
-            environ[URL_MATCH_KEY] = (
-                request.url_rule, request.view_args, request.routing_exception
-            )
+            environ[URL_MATCH_KEY] = _url_match(request)
         else:
             request.url_rule, request.view_args, request.routing_exception = url_match
         if manage_session:
