@@ -8,8 +8,12 @@ answers pings, joins every client to one room and then drives the scenarios of
     python benches/loadgen.py --url http://127.0.0.1:PORT --clients 1000 \\
         --scenarios rss,broadcast,fanout,latency --duration 3 --server-pid PID
 
-Deliveries are counted per frame without decoding them (``e2e/framescan.py``, compiled on first
-use); the sequence number of every event is checked (each client must receive every broadcast
+During the broadcast and latency scenarios every client but the control connection is read by a
+compiled epoll loop in its own thread (``e2e/_rxloop.pyx``, built on first use; ``--receiver
+uvloop`` or a machine without a compiler keeps uvloop): the load generator then spends about a
+``recv`` per read and a few ns per frame, far less than the server per delivery. Elsewhere
+deliveries are counted per frame without decoding them (``e2e/framescan.py``, compiled on first
+use). The sequence number of every event is checked (each client must receive every broadcast
 exactly once, in order) and the timestamp in the payload is parsed only on a strided sample of
 connections, for latency. The generator reports its own CPU share and CPU time per delivery next
 to the server's, so its headroom is visible in every figure. Its ceiling is measured against
@@ -25,11 +29,13 @@ import os
 import resource
 import socket
 import sys
+import threading
 import time
 from urllib.parse import urlsplit
 
 import psutil
 from e2e.framescan import load as load_scanner
+from e2e.rxloop import load as load_rxloop
 
 try:
     from fastsock._ws_c import build_frame
@@ -38,6 +44,8 @@ except ImportError:  # a pure build: the twin has the same behaviour
 
 # the frame walker: compiled on first use (pyximport), else its pure-Python twin
 scan, SCAN_COMPILED = load_scanner()
+# the compiled receive loop of the broadcast scenarios, or None (then uvloop reads)
+RxLoop = load_rxloop()
 
 TEXT = 1
 PONG = 10
@@ -237,6 +245,7 @@ class LoadGen:
         self.lost_conns = 0
         self.delivered = 0
         self.reads = 0  # data_received calls: deliveries / reads is the batching factor
+        self.rx = None  # (RxLoop, its thread, the clients it reads) during broadcast scenarios
         self.sampling = False
         self.latencies: list[float] = []
         self.n_senders = 1
@@ -305,16 +314,80 @@ class LoadGen:
     def server_rss(self) -> int:
         return self.server.memory_info().rss if self.server is not None else 0
 
+    # --- the compiled receive loop ------------------------------------------------------
+    def start_rx(self) -> None:
+        """Hand every client but the control connection to the compiled receive loop."""
+        if RxLoop is None or self.args.receiver == "uvloop":
+            return
+        conns = [c for c in self.conns[1:] if not c.closed]
+        for c in conns:
+            c.transport.pause_reading()
+        rx = RxLoop([c.transport.get_extra_info("socket").fileno() for c in conns],
+                    [c.last_b for c in conns], [c.sample for c in conns],
+                    [c.mask for c in conns], [c.rest for c in conns])
+        for c in conns:
+            c.rest = b""
+        thread = threading.Thread(target=rx.run, name="rxloop", daemon=True)
+        thread.start()
+        self.rx = (rx, thread, conns)
+
+    def stop_rx(self) -> None:
+        """Stop the receive loop and give its clients' state back to uvloop."""
+        if self.rx is None:
+            return
+        rx, thread, conns = self.rx
+        self.rx = None
+        rx.stop()
+        thread.join()  # within the loop's 20 ms epoll timeout
+        self.delivered += rx.delivered
+        self.reads += rx.reads
+        if rx.unexpected:
+            self.errors.append(f"{rx.unexpected} unexpected frames during a broadcast, the first "
+                               f"{rx.first_unexpected_frame()!r}")
+        for i, c in enumerate(conns):
+            rest, last, cnt, bad, error, eof = rx.state(i)
+            c.rest, c.last_b = rest, last
+            c.cnt_b += cnt
+            c.bad_b += bad
+            if error is not None:
+                c.fail(error)
+            elif not c.closed:
+                c.transport.resume_reading()  # an EOF the loop saw reaches connection_lost
+
+    def counts(self) -> tuple[int, int]:
+        """Deliveries and reads so far, the receive loop's included."""
+        if self.rx is None:
+            return self.delivered, self.reads
+        rx = self.rx[0]
+        return self.delivered + rx.delivered, self.reads + rx.reads
+
+    def all_seen(self, seq: int) -> bool:
+        """Whether every client still connected has seen broadcast ``seq``."""
+        if not all(c.last_b >= seq or c.closed for c in self.conns if not self.rx_reads(c)):
+            return False
+        low = self.rx[0].min_last() if self.rx is not None else None
+        return low is None or low >= seq
+
+    def rx_reads(self, conn: Conn) -> bool:
+        return self.rx is not None and conn is not self.conns[0]
+
     async def window(self, seconds: float) -> dict:
         """Measure deliveries and CPU shares over ``seconds``, with latency sampling on."""
         self.latencies = []
+        rx = self.rx[0] if self.rx is not None else None
+        if rx is not None:
+            rx.take_latencies()
+            rx.sampling = 1
         self.sampling = True
-        t0, d0, r0 = clock(), self.delivered, self.reads
+        t0, (d0, r0) = clock(), self.counts()
         c0, s0, k0 = cpu_seconds(), self.server_cpu(), psutil.cpu_times(percpu=True)
         await asyncio.sleep(seconds)
-        t1, d1, r1 = clock(), self.delivered, self.reads
+        t1, (d1, r1) = clock(), self.counts()
         c1, s1, k1 = cpu_seconds(), self.server_cpu(), psutil.cpu_times(percpu=True)
         self.sampling = False
+        if rx is not None:
+            rx.sampling = 0
+            self.latencies += rx.take_latencies()
         wall = t1 - t0
         n = max(1, d1 - d0)
         out = {
@@ -357,14 +430,17 @@ class LoadGen:
         for c in self.conns:
             c.reset()
         ctrl = self.conns[0]
-        await ctrl.emit("bench_start", cfg, ack=True)
-        await asyncio.sleep(self.args.warmup)
-        out = await self.window(seconds)
-        stop = await ctrl.emit("bench_stop", ack=True)
-        final = stop[0]["seq"]
-        drained = await self.until(
-            lambda: all(c.last_b >= final or c.closed for c in self.conns), self.args.drain
-        )
+        self.start_rx()
+        try:
+            await ctrl.emit("bench_start", cfg, ack=True)
+            await asyncio.sleep(self.args.warmup)
+            out = await self.window(seconds)
+            stop = await ctrl.emit("bench_stop", ack=True)
+            final = stop[0]["seq"]
+            drained = await self.until(lambda: self.all_seen(final), self.args.drain)
+        finally:
+            self.stop_rx()
+        out["receiver"] = "uvloop" if RxLoop is None or self.args.receiver == "uvloop" else "epoll"
         lost = sum(max(0, final - c.cnt_b) for c in self.conns)
         out.update(broadcasts=final, lost=lost, drained=drained,
                    out_of_order=sum(c.bad_b for c in self.conns),
@@ -514,6 +590,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--rcvbuf", type=int, default=0,
                    help="SO_RCVBUF of every client (default: the kernel's, autotuned); a small "
                         "one bounds the backlog a blaster builds, for the ceiling test only")
+    p.add_argument("--receiver", choices=("auto", "uvloop"), default="auto",
+                   help="broadcast scenarios: read with the compiled epoll loop where it builds "
+                        "(auto, default) or always with uvloop")
     p.add_argument("--json", action="store_true", help="print the results as one JSON object")
     return p.parse_args(argv)
 

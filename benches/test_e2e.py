@@ -13,6 +13,7 @@ never asserted; zero lost messages is.
 """
 
 import importlib
+import sys
 
 import pytest
 from e2e.run import Server, run_loadgen
@@ -233,3 +234,118 @@ def test_compiled_scanner_agrees_with_pure():
     for fn in (scan, COMPILED_SCAN):
         with pytest.raises(ValueError):
             fn(b"", 0, False, 0.0, [], [], 0, -1)
+
+
+# --- the compiled receive loop of the broadcast scenarios --------------------------------------
+def _rxloop_class():
+    from e2e import rxloop
+
+    try:
+        return rxloop.load_compiled()
+    except Exception:  # noqa: BLE001 - no compiler: the load generator keeps uvloop
+        return None
+
+
+RXLOOP = _rxloop_class()
+needs_rxloop = pytest.mark.skipif(RXLOOP is None or not sys.platform.startswith("linux"),
+                                  reason="the compiled receive loop (epoll) does not build here")
+
+
+def _unmask(frame: bytes) -> tuple[int, bytes]:
+    """``(opcode, payload)`` of one masked client frame with a 7-bit length."""
+    assert frame[1] & 0x80, "client frames must be masked"
+    size, mask = frame[1] & 0x7F, frame[2:6]
+    return frame[0] & 0x0F, bytes(b ^ mask[i % 4] for i, b in enumerate(frame[6:6 + size]))
+
+
+def _run_rx(rx, until, timeout=5.0):
+    """Run ``rx`` in a thread until ``until()`` is true; returns after ``run()`` returned."""
+    import threading
+    import time
+
+    thread = threading.Thread(target=rx.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not until() and time.monotonic() < deadline:
+        time.sleep(0.005)
+    rx.stop()
+    thread.join(2)
+    assert not thread.is_alive(), "RxLoop.run() did not return after stop()"
+
+
+@needs_rxloop
+@pytest.mark.parametrize("pad", [10, 300, 70_000])
+def test_rxloop_counts_checks_and_answers_pings(pad):
+    """Every broadcast counted once across arbitrary splits; gaps flagged; pings answered; the
+    unparsed tail and the counters come back for uvloop; latency sampled only when asked."""
+    import random
+    import socket
+    import time
+
+    pairs = [socket.socketpair() for _ in range(3)]
+    ts = time.monotonic() - 0.5
+
+    def frame(seq):
+        return _frame(f'42["b",[{seq},{ts:.6f},"{"x" * pad}"]]')
+
+    seqs = list(range(5, 31))
+    lossy = [s for s in seqs if s != 17]  # client 1: seq 17 lost, seq 20 repeated
+    lossy.insert(lossy.index(20), 20)
+    head = frame(5)
+    # client 0 arrives with part of frame 5 left over from uvloop; client 2 is not sampled
+    rx = RXLOOP([a.fileno() for a, _ in pairs], [4, 4, 4], [True, True, False],
+                [b"abcd", b"\x00\x00\x00\x00", b"wxyz"], [head[:3], b"", b""])
+    rx.sampling = 1
+    rng = random.Random(pad)
+    for i, (_, b) in enumerate(pairs):
+        data = b"".join(frame(s) for s in (lossy if i == 1 else seqs))
+        data = data[3:] if i == 0 else data
+        pos = 0
+        while pos < len(data):
+            step = rng.randint(1, 5000)
+            b.sendall(data[pos:pos + step])
+            pos += step
+        b.sendall(_frame("2"))
+    last_piece = _frame('42["b",[31,1.0,"x"]]')
+    pairs[2][1].sendall(last_piece[:4])  # a partial frame at the end stays for uvloop
+    _run_rx(rx, lambda: rx.pongs == 3 and (rx.min_last() or 0) >= 30)
+    for i, (a, b) in enumerate(pairs):
+        rest, last, count, bad, error, eof = rx.state(i)
+        assert error is None and not eof
+        assert last == 30
+        assert (count, bad) == ((26, 2) if i == 1 else (26, 0))
+        assert rest == (last_piece[:4] if i == 2 else b"")
+        b.settimeout(2)
+        assert _unmask(b.recv(64)) == (1, b"3")  # the Engine.IO pong, masked
+    lat = rx.take_latencies()
+    assert len(lat) == 2 * 26 and all(0.5 <= x < 30 for x in lat)
+    assert rx.take_latencies() == []
+    assert rx.delivered == 3 * 26 and rx.unexpected == 0
+    for a, b in pairs:
+        a.close()
+        b.close()
+
+
+@needs_rxloop
+def test_rxloop_reports_bad_frames_and_eof():
+    """A masked or malformed server frame fails that client only; EOF is reported, not an error;
+    an unexpected frame is counted with its text."""
+    import socket
+
+    pairs = [socket.socketpair() for _ in range(5)]
+    rx = RXLOOP([a.fileno() for a, _ in pairs], [0] * 5, [False] * 5, [b"abcd"] * 5, [b""] * 5)
+    pairs[0][1].sendall(b"\x81\x85abcd" + b"x" * 5)
+    pairs[1][1].sendall(_frame('42["b",[x1,1.0,"x"]]'))
+    pairs[2][1].close()
+    pairs[3][1].sendall(_frame('42["b",[1,1.0,"x"]]') + _frame("41"))
+    pairs[4][1].sendall(_frame('42["b",[1,1.0,"x"]]'))
+    _run_rx(rx, lambda: rx.delivered == 2 and rx.unexpected == 1 and rx.min_last() == 1)
+    states = [rx.state(i) for i in range(5)]
+    assert states[0][4] == "server sent a masked frame"
+    assert "malformed sequence number" in states[1][4]
+    assert states[2][4] is None and states[2][5] is True
+    assert states[3][1:5] == (1, 1, 0, None) and states[4][1:5] == (1, 1, 0, None)
+    assert rx.first_unexpected_frame() == "opcode 1: 41"
+    for a, b in pairs:
+        a.close()
+        b.close()

@@ -1,0 +1,382 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""The load generator's receive path in C: one epoll loop, in its own thread, without the GIL.
+
+During the broadcast and latency scenarios the load generator hands every client but the control
+connection to ``RxLoop``: uvloop stops reading them (``pause_reading``) and this loop reads them
+instead, with one ``recv`` per ready socket into one shared buffer, counts the benchmark
+broadcasts (``42["b",[seq,ts,...]]``), checks every sequence number, samples latency on marked
+connections and answers Engine.IO pings itself. No Python object is touched per read, so the
+load generator's cost per delivery is the kernel's ``recv`` and a few ns of frame walking: it
+stays well below the server's, whose core also carries the loopback TCP stack.
+
+When the scenario ends the state goes back to the Python clients (``state(i)``: the unparsed
+tail, counters and any failure) and uvloop resumes reading. Linux only (epoll); elsewhere, or
+without a compiler, the load generator keeps its uvloop path.
+"""
+
+from cpython.bytes cimport PyBytes_FromStringAndSize
+from libc.errno cimport EAGAIN, EINTR, errno
+from libc.stdio cimport snprintf
+from libc.stdlib cimport free, malloc, realloc, strtod
+from libc.string cimport memcmp, memcpy
+from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
+
+
+cdef extern from "sys/epoll.h" nogil:
+    ctypedef union epoll_data_t:
+        void* ptr
+        int fd
+        unsigned int u32
+        unsigned long long u64
+
+    struct epoll_event:
+        unsigned int events
+        epoll_data_t data
+
+    int EPOLLIN
+    int EPOLL_CTL_ADD
+    int EPOLL_CTL_DEL
+    int EPOLL_CLOEXEC
+    int epoll_create1(int flags)
+    int epoll_ctl(int epfd, int op, int fd, epoll_event* event)
+    int epoll_wait(int epfd, epoll_event* events, int maxevents, int timeout)
+
+
+cdef extern from "sys/socket.h" nogil:
+    ssize_t recv(int fd, void* buf, size_t n, int flags)
+    ssize_t send(int fd, const void* buf, size_t n, int flags)
+    int MSG_DONTWAIT
+    int MSG_NOSIGNAL
+
+
+cdef extern from "pthread.h" nogil:
+    ctypedef struct pthread_mutex_t:
+        pass
+    int pthread_mutex_init(pthread_mutex_t* m, void* attr)
+    int pthread_mutex_lock(pthread_mutex_t* m)
+    int pthread_mutex_unlock(pthread_mutex_t* m)
+    int pthread_mutex_destroy(pthread_mutex_t* m)
+
+
+cdef extern from "unistd.h" nogil:
+    int close(int fd)
+
+
+cdef const char* B_PREFIX = b'42["b",['
+cdef enum:
+    PREFIX_LEN = 8
+    BUF_SIZE = 262144   # one recv takes at most this much
+    MAX_EVENTS = 512
+    WAIT_MS = 20        # how soon the loop sees stop()
+    ERR_LEN = 200
+
+
+cdef struct Client:
+    int fd
+    int reading      # still read by the loop: not closed, not failed
+    int sample       # latency is sampled on this client
+    int failed
+    int eof          # the server closed the TCP connection (uvloop reports it on resume)
+    long long last   # last broadcast seq seen; the next must be last + 1
+    long long cnt
+    long long bad    # broadcasts out of order
+    unsigned char mask[4]
+    unsigned char* rest
+    Py_ssize_t rest_len
+    Py_ssize_t rest_cap
+    char error[ERR_LEN]
+
+
+cdef inline double _now() nogil:
+    cdef timespec ts
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return ts.tv_sec + ts.tv_nsec * 1e-9
+
+
+cdef class RxLoop:
+    """Reads ``fds`` until ``stop()``; see the module docstring."""
+
+    cdef Client* clients
+    cdef int n
+    cdef int epfd
+    cdef unsigned char* buf
+    cdef Py_ssize_t buf_cap
+    cdef double* lat
+    cdef Py_ssize_t n_lat
+    cdef Py_ssize_t lat_cap
+    cdef pthread_mutex_t lat_lock
+    cdef int stopping
+    cdef public int sampling
+    cdef readonly long long delivered
+    cdef readonly long long reads
+    cdef readonly long long pongs
+    cdef readonly long long unexpected
+    cdef char first_unexpected[ERR_LEN]
+
+    def __cinit__(self, fds, lasts, samples, masks, rests):
+        cdef int i
+        cdef epoll_event ev
+        cdef bytes rest, mask
+        cdef Client* c
+        self.n = len(fds)
+        if not (len(lasts) == len(samples) == len(masks) == len(rests) == self.n):
+            raise ValueError("fds, lasts, samples, masks and rests must have the same length")
+        pthread_mutex_init(&self.lat_lock, NULL)
+        self.epfd = -1
+        self.clients = <Client*>malloc(max(1, self.n) * sizeof(Client))
+        self.buf_cap = BUF_SIZE
+        self.buf = <unsigned char*>malloc(self.buf_cap)
+        if self.clients == NULL or self.buf == NULL:
+            raise MemoryError()
+        for i in range(self.n):
+            self.clients[i].rest = NULL
+        self.epfd = epoll_create1(EPOLL_CLOEXEC)
+        if self.epfd < 0:
+            raise OSError(errno, "epoll_create1 failed")
+        for i in range(self.n):
+            c = &self.clients[i]
+            c.fd = fds[i]
+            c.reading = 1
+            c.sample = 1 if samples[i] else 0
+            c.failed = c.eof = 0
+            c.last = lasts[i]
+            c.cnt = c.bad = 0
+            c.error[0] = 0
+            mask = masks[i]
+            if len(mask) != 4:
+                raise ValueError("a mask is 4 bytes")
+            memcpy(c.mask, <const char*>mask, 4)
+            rest = rests[i]
+            c.rest_len = c.rest_cap = len(rest)
+            if c.rest_len:
+                c.rest = <unsigned char*>malloc(c.rest_cap)
+                if c.rest == NULL:
+                    raise MemoryError()
+                memcpy(c.rest, <const char*>rest, c.rest_len)
+            ev.events = EPOLLIN
+            ev.data.u64 = i
+            if epoll_ctl(self.epfd, EPOLL_CTL_ADD, c.fd, &ev) < 0:
+                raise OSError(errno, f"epoll_ctl ADD of fd {c.fd} failed")
+
+    def __dealloc__(self):
+        cdef int i
+        if self.clients != NULL:
+            for i in range(self.n):
+                free(self.clients[i].rest)
+            free(self.clients)
+        free(self.buf)
+        free(self.lat)
+        if self.epfd >= 0:
+            close(self.epfd)
+        pthread_mutex_destroy(&self.lat_lock)
+
+    # --- the loop -------------------------------------------------------------------
+    def run(self):
+        """Read until ``stop()`` is called (from another thread); releases the GIL."""
+        with nogil:
+            self._loop()
+
+    def stop(self):
+        self.stopping = 1
+
+    cdef void _loop(self) noexcept nogil:
+        cdef epoll_event events[MAX_EVENTS]
+        cdef int k, j
+        while not self.stopping:
+            k = epoll_wait(self.epfd, events, MAX_EVENTS, WAIT_MS)
+            for j in range(k):
+                self._read(&self.clients[events[j].data.u64])
+
+    cdef void _read(self, Client* c) noexcept nogil:
+        cdef Py_ssize_t have = c.rest_len, pos, left
+        cdef ssize_t r
+        cdef unsigned char* grown
+        if not c.reading:
+            return
+        if have:
+            memcpy(self.buf, c.rest, have)
+        r = recv(c.fd, self.buf + have, self.buf_cap - have, MSG_DONTWAIT)
+        if r == 0:
+            c.eof = 1
+            self._drop(c)
+            return
+        if r < 0:
+            if errno != EAGAIN and errno != EINTR:  # EWOULDBLOCK == EAGAIN on Linux
+                self._fail(c, b"recv failed")
+            return
+        self.reads += 1
+        have += r
+        pos = self._frames(c, self.buf, have, _now())
+        left = have - pos
+        if left > c.rest_cap:
+            grown = <unsigned char*>realloc(c.rest, left)
+            if grown == NULL:
+                self._fail(c, b"out of memory")
+                return
+            c.rest, c.rest_cap = grown, left
+        if left:
+            memcpy(c.rest, self.buf + pos, left)
+        c.rest_len = left
+        if left > self.buf_cap // 2:  # a frame larger than half the buffer: make room for it
+            grown = <unsigned char*>realloc(self.buf, self.buf_cap * 2)
+            if grown == NULL:
+                self._fail(c, b"out of memory")
+                return
+            self.buf, self.buf_cap = grown, self.buf_cap * 2
+
+    cdef Py_ssize_t _frames(self, Client* c, const unsigned char* p, Py_ssize_t n,
+                            double now) noexcept nogil:
+        """Walk the complete frames in ``p[:n]``; return the bytes consumed."""
+        cdef Py_ssize_t pos = 0, start, end, i, comma
+        cdef unsigned long long size
+        cdef int opcode, k
+        cdef long long seq
+        cdef double ts
+        cdef char* endp
+        while n - pos >= 2 and c.reading:
+            size = p[pos + 1]
+            if size < 126:
+                start = pos + 2
+            elif size == 126:
+                if n - pos < 4:
+                    break
+                start = pos + 4
+                size = (p[pos + 2] << 8) | p[pos + 3]
+            elif size == 127:
+                if n - pos < 10:
+                    break
+                start = pos + 10
+                size = 0
+                for k in range(8):
+                    size = (size << 8) | p[pos + 2 + k]
+            else:
+                self._fail(c, b"server sent a masked frame")
+                return pos
+            if size > <unsigned long long>(n - start):
+                break
+            end = start + <Py_ssize_t>size
+            opcode = p[pos] & 0x0F
+            if opcode == 1 and size >= PREFIX_LEN and memcmp(p + start, B_PREFIX, PREFIX_LEN) == 0:
+                i = start + PREFIX_LEN
+                seq = 0
+                while i < end and p[i] >= 48 and p[i] <= 57:
+                    seq = seq * 10 + (p[i] - 48)
+                    i += 1
+                if i == start + PREFIX_LEN or i >= end or p[i] != 44:
+                    self._fail(c, b"malformed sequence number in a benchmark event")
+                    return pos
+                if seq != c.last + 1:
+                    c.bad += 1
+                c.last = seq
+                c.cnt += 1
+                self.delivered += 1
+                if c.sample and self.sampling:
+                    comma = i
+                    i += 1
+                    while i < end and p[i] != 44:
+                        i += 1
+                    if i >= end:
+                        self._fail(c, b"no timestamp in a benchmark event")
+                        return pos
+                    # the number is followed by a comma inside the frame: strtod stops there
+                    ts = strtod(<const char*>p + comma + 1, &endp)
+                    if endp != <char*>p + i:
+                        self._fail(c, b"malformed timestamp in a benchmark event")
+                        return pos
+                    self._sample(now - ts)
+            elif opcode == 1 and size == 1 and p[start] == 50:  # Engine.IO ping "2": pong "3"
+                self._pong(c, 1, <const unsigned char*>b"3", 1)
+            elif opcode == 9:  # WebSocket ping: pong with its payload
+                self._pong(c, 10, p + start, <Py_ssize_t>size)
+            elif opcode == 8:
+                self._fail(c, b"server closed the WebSocket")
+                return end
+            else:
+                if self.unexpected == 0:
+                    snprintf(self.first_unexpected, ERR_LEN, b"opcode %d: %.*s", opcode,
+                             <int>(size if size < 120 else 120), p + start)
+                self.unexpected += 1
+            pos = end
+        return pos
+
+    cdef void _pong(self, Client* c, int opcode, const unsigned char* payload,
+                    Py_ssize_t size) noexcept nogil:
+        cdef unsigned char frame[6 + 125]
+        cdef Py_ssize_t i
+        if size > 125:
+            self._fail(c, b"control frame over 125 bytes")
+            return
+        frame[0] = 0x80 | opcode
+        frame[1] = 0x80 | <unsigned char>size
+        memcpy(frame + 2, c.mask, 4)
+        for i in range(size):
+            frame[6 + i] = payload[i] ^ c.mask[i & 3]
+        if send(c.fd, frame, 6 + size, MSG_DONTWAIT | MSG_NOSIGNAL) != 6 + size:
+            self._fail(c, b"could not send a pong")
+            return
+        self.pongs += 1
+
+    cdef void _sample(self, double latency) noexcept nogil:
+        cdef double* grown
+        pthread_mutex_lock(&self.lat_lock)
+        if self.n_lat == self.lat_cap:
+            grown = <double*>realloc(self.lat, max(4096, 2 * self.lat_cap) * sizeof(double))
+            if grown == NULL:  # drop the sample rather than the measurement
+                pthread_mutex_unlock(&self.lat_lock)
+                return
+            self.lat = grown
+            self.lat_cap = max(4096, 2 * self.lat_cap)
+        self.lat[self.n_lat] = latency
+        self.n_lat += 1
+        pthread_mutex_unlock(&self.lat_lock)
+
+    cdef void _drop(self, Client* c) noexcept nogil:
+        cdef epoll_event ev
+        if c.reading:
+            c.reading = 0
+            epoll_ctl(self.epfd, EPOLL_CTL_DEL, c.fd, &ev)
+
+    cdef void _fail(self, Client* c, const char* reason) noexcept nogil:
+        if not c.failed:
+            c.failed = 1
+            snprintf(c.error, ERR_LEN, b"%s", reason)
+        self._drop(c)
+
+    # --- results (call from Python; safe while the loop runs) --------------------------
+    def take_latencies(self):
+        """The latency samples taken so far, in seconds; clears them."""
+        cdef Py_ssize_t i
+        pthread_mutex_lock(&self.lat_lock)
+        try:
+            out = [self.lat[i] for i in range(self.n_lat)]
+            self.n_lat = 0
+        finally:
+            pthread_mutex_unlock(&self.lat_lock)
+        return out
+
+    def min_last(self):
+        """The lowest last-seen sequence number over the clients still read (None if none)."""
+        cdef int i
+        cdef long long low = -1
+        cdef int any_ = 0
+        for i in range(self.n):
+            if self.clients[i].reading and (not any_ or self.clients[i].last < low):
+                low = self.clients[i].last
+                any_ = 1
+        return low if any_ else None
+
+    def first_unexpected_frame(self):
+        return self.first_unexpected.decode("utf-8", "replace") if self.unexpected else None
+
+    def state(self, int i):
+        """Client ``i``: ``(rest, last, count, out_of_order, error or None, eof)``.
+
+        Only call it once ``run()`` has returned: ``rest`` is the unparsed tail to hand back.
+        """
+        cdef Client* c
+        if i < 0 or i >= self.n:
+            raise IndexError(i)
+        c = &self.clients[i]
+        rest = PyBytes_FromStringAndSize(<char*>c.rest, c.rest_len) if c.rest_len else b""
+        error = c.error.decode("utf-8", "replace") if c.failed else None
+        return rest, c.last, c.cnt, c.bad, error, bool(c.eof)
