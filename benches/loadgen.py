@@ -345,7 +345,7 @@ class LoadGen:
             self.errors.append(f"{rx.unexpected} unexpected frames during a broadcast, the first "
                                f"{rx.first_unexpected_frame()!r}")
         for i, c in enumerate(conns):
-            rest, last, cnt, bad, error, eof = rx.state(i)
+            rest, last, cnt, bad, error, _eof = rx.state(i)
             c.rest, c.last_b = rest, last
             c.cnt_b += cnt
             c.bad_b += bad
