@@ -27,3 +27,40 @@ def test_an_event_request_is_not_kept_alive_by_the_cached_url_match(fs):
     assert client.emit("probe", callback=True) == ["NotFound", 404]
     gc.collect()
     assert [ref() for ref in requests] == [None, None]
+
+
+def test_connections_share_the_usual_url_match(fs):
+    from fastsock.flask.events import URL_MATCH_KEY
+
+    app, socketio = make_app(fs)
+    seen = []
+
+    @socketio.on("probe")
+    def probe():
+        seen.append(flask.request.routing_exception)
+        return [type(seen[-1]).__name__, flask.request.url_rule, flask.request.view_args]
+
+    clients = [socketio.test_client(app) for _ in range(2)]
+    for client in clients * 2:
+        assert client.emit("probe", callback=True) == ["NotFound", None, None]
+    environs = [socketio.server.environ[client.eio_sid] for client in clients]
+    assert environs[0][URL_MATCH_KEY] is environs[1][URL_MATCH_KEY]
+    # yet every event gets a NotFound of its own, as from a fresh match
+    assert len({id(exc) for exc in seen}) == 4
+
+
+def test_a_matched_route_is_cached_as_matched(fs):
+    app, socketio = make_app(fs)
+
+    @app.route("/<name>")
+    def page(name):  # pragma: no cover - never requested over HTTP here
+        return name
+
+    @socketio.on("probe")
+    def probe():
+        request = flask.request
+        return [request.url_rule.rule, request.view_args, request.routing_exception]
+
+    client = socketio.test_client(app)
+    for _ in range(2):
+        assert client.emit("probe", callback=True) == ["/<name>", {"name": "socket.io"}, None]

@@ -12,6 +12,7 @@ import inspect
 from typing import TYPE_CHECKING, Any, Callable
 
 import flask
+from werkzeug.exceptions import NotFound
 
 from ..socketio.exceptions import ConnectionRefusedError
 from .sessions import install_managed_session, prepare_context, save_flask_session
@@ -33,16 +34,28 @@ def _matched() -> None:
     """``RequestContext.match_request`` for a connection whose URL match is cached."""
 
 
+#: the cached URL match of the usual connection, whose Socket.IO path is no Flask route: one
+#: constant for every connection; each event gets a NotFound of its own, as a fresh match gives
+_NOT_FOUND_MATCH = (None, None, NotFound)
+
+
 def _url_match(request: Any) -> tuple:
     """What :data:`URL_MATCH_KEY` caches of a request's URL match."""
     exc = request.routing_exception
-    if exc is not None:
-        # Usually a NotFound (the Socket.IO path is no Flask route). Its traceback, and the
-        # NoMatch it was raised from, would keep this first event's frames and request
-        # context alive as long as the connection (several KB each): they are dropped.
-        exc.__traceback__ = None
-        exc.__context__ = None
+    if exc is None:
+        return request.url_rule, request.view_args, None
+    if type(exc) is NotFound and not exc.args and vars(exc) == {"response": None}:
+        return _NOT_FOUND_MATCH
+    # Kept as it is for the connection's life: its traceback, and the exception it was raised
+    # from, would keep this first event's frames and request context alive (several KB).
+    exc.__traceback__ = None
+    exc.__context__ = None
     return request.url_rule, request.view_args, exc
+
+
+def _restore_url_match(request: Any, url_match: tuple) -> None:
+    request.url_rule, request.view_args, exc = url_match
+    request.routing_exception = exc() if exc is NotFound else exc
 
 
 def accepts_argument(handler: Callable) -> bool:
@@ -95,7 +108,7 @@ def run_handler(
         if url_match is None:
             environ[URL_MATCH_KEY] = _url_match(request)
         else:
-            request.url_rule, request.view_args, request.routing_exception = url_match
+            _restore_url_match(request, url_match)
         if manage_session:
             install_managed_session(ctx, environ)
             session_obj = None
