@@ -64,3 +64,24 @@ def test_a_matched_route_is_cached_as_matched(fs):
     client = socketio.test_client(app)
     for _ in range(2):
         assert client.emit("probe", callback=True) == ["/<name>", {"name": "socket.io"}, None]
+
+
+def test_connection_environs_share_equal_strings(fs):
+    app, socketio = make_app(fs)
+
+    @socketio.on("probe")
+    def probe():
+        return flask.request.headers.get("X-Client-Kind")
+
+    version = 1
+    # two equal header values that are two objects, as two parsed requests give
+    clients = [
+        socketio.test_client(app, headers={"X-Client-Kind": f"kiosk v{version}"})
+        for _ in range(2)
+    ]
+    for client in clients:  # what handlers see is unchanged
+        assert client.emit("probe", callback=True) == "kiosk v1"
+    environs = [socketio.server.environ[client.eio_sid] for client in clients]
+    keys = [next(k for k in environ if k == "HTTP_X_CLIENT_KIND") for environ in environs]
+    assert keys[0] is keys[1]
+    assert environs[0]["HTTP_X_CLIENT_KIND"] is environs[1]["HTTP_X_CLIENT_KIND"]

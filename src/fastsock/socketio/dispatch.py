@@ -26,6 +26,7 @@ from typing import Any, Callable, ClassVar
 
 from ..engineio import VirtualSocket
 from ..exceptions import PacketError
+from .environs import share_strings
 from .exceptions import ConnectionRefusedError
 
 CONNECT, DISCONNECT, EVENT, ACK, CONNECT_ERROR, BINARY_EVENT, BINARY_ACK = range(7)
@@ -57,6 +58,7 @@ class Dispatcher:
     namespace_handlers: dict
     namespaces: Any
     environ: dict
+    _environ_strings: dict
     async_handlers: bool
     always_connect: bool
     not_handled: object
@@ -158,6 +160,7 @@ class Dispatcher:
         if not self.manager_initialized:
             self.manager_initialized = True
             self.manager.initialize()
+        share_strings(environ, self._environ_strings)
         self.environ[eio_sid] = environ
         if isinstance(self.eio.get_socket(eio_sid), VirtualSocket):
             self._virtual.add(eio_sid)

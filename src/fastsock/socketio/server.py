@@ -79,6 +79,8 @@ class Server(Dispatcher):
 
         #: eio sid -> WSGI environ of the connection request
         self.environ: dict[str, dict] = {}
+        #: strings shared by the kept environs (see :mod:`.environs`)
+        self._environ_strings: dict[str, str] = {}
         self.handlers: dict[str, dict[str, Callable]] = {}
         self.namespace_handlers: dict[str, Any] = {}
         self.not_handled = object()
