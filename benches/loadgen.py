@@ -324,7 +324,8 @@ class LoadGen:
             c.transport.pause_reading()
         rx = RxLoop([c.transport.get_extra_info("socket").fileno() for c in conns],
                     [c.last_b for c in conns], [c.sample for c in conns],
-                    [c.mask for c in conns], [c.rest for c in conns])
+                    [c.mask for c in conns], [c.rest for c in conns],
+                    self.args.rx_interval_us * 1e-6)
         for c in conns:
             c.rest = b""
         thread = threading.Thread(target=rx.run, name="rxloop", daemon=True)
@@ -367,6 +368,25 @@ class LoadGen:
             return False
         low = self.rx[0].min_last() if self.rx is not None else None
         return low is None or low >= seq
+
+    def min_seen(self) -> int:
+        """The last broadcast seq every client still connected has seen."""
+        low = self.rx[0].min_last() if self.rx is not None else None
+        conns = self.conns[:1] if self.rx is not None else self.conns
+        seen = [c.last_b for c in conns if not c.closed]
+        if low is not None:
+            seen.append(low)
+        return min(seen, default=0)
+
+    async def send_credit(self, ctrl: Conn) -> None:
+        """Tell the server's broadcast loop, every ``--credit-interval``, what all have seen."""
+        sent = -1
+        while not ctrl.closed:
+            seen = self.min_seen()
+            if seen != sent:
+                ctrl.emit("bench_credit", seen)
+                sent = seen
+            await asyncio.sleep(self.args.credit_interval)
 
     def rx_reads(self, conn: Conn) -> bool:
         return self.rx is not None and conn is not self.conns[0]
@@ -431,14 +451,23 @@ class LoadGen:
             c.reset()
         ctrl = self.conns[0]
         self.start_rx()
+        credit = None
         try:
+            if cfg.get("window"):
+                credit = asyncio.ensure_future(self.send_credit(ctrl))
             await ctrl.emit("bench_start", cfg, ack=True)
             await asyncio.sleep(self.args.warmup)
             out = await self.window(seconds)
             stop = await ctrl.emit("bench_stop", ack=True)
             final = stop[0]["seq"]
+            if credit is not None:
+                credit.cancel()
             drained = await self.until(lambda: self.all_seen(final), self.args.drain)
+            # how often the server waited for the load generator (0: it was never ahead)
+            out["credit_waits"] = (await self.server_stats()).get("credit_waits")
         finally:
+            if credit is not None:
+                credit.cancel()
             self.stop_rx()
         out["receiver"] = "uvloop" if RxLoop is None or self.args.receiver == "uvloop" else "epoll"
         lost = sum(max(0, final - c.cnt_b) for c in self.conns)
@@ -520,7 +549,7 @@ class LoadGen:
         if "rss" in scenarios:
             result["rss"] = await self.scenario_rss(baseline)
         if "broadcast" in scenarios:
-            cfg = {"burst": a.burst, "size": a.size}
+            cfg = {"burst": a.burst, "size": a.size, "window": a.window_broadcasts}
             result["broadcast"] = await self.broadcast(cfg, a.duration)
         if "fanout" in scenarios:
             result["fanout"] = await self.scenario_fanout()
@@ -578,6 +607,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--drain", type=float, default=30.0, help="max seconds to wait for the tail")
     p.add_argument("--burst", type=int, default=1, help="broadcasts between server yields")
     p.add_argument("--size", type=int, default=100, help="approximate event size in bytes")
+    p.add_argument("--window-broadcasts", type=int, default=2000,
+                   help="broadcast: the server may run at most this many broadcasts ahead of "
+                        "what every client has seen (0: no limit; the server then outruns a "
+                        "slower load generator until its slow-reader limit cuts clients off)")
+    p.add_argument("--credit-interval", type=float, default=0.005,
+                   help="broadcast: seconds between the credits that report progress")
     p.add_argument("--senders", type=int, default=8, help="fan-out: clients sending")
     p.add_argument("--window", type=int, default=2, help="fan-out: messages in flight per sender")
     p.add_argument("--latency-rate", type=float, default=None,
@@ -593,6 +628,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--receiver", choices=("auto", "uvloop"), default="auto",
                    help="broadcast scenarios: read with the compiled epoll loop where it builds "
                         "(auto, default) or always with uvloop")
+    p.add_argument("--rx-interval-us", type=float, default=0.0,
+                   help="compiled receive loop: poll at most once per this many microseconds")
     p.add_argument("--json", action="store_true", help="print the results as one JSON object")
     return p.parse_args(argv)
 

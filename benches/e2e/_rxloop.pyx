@@ -19,7 +19,7 @@ from libc.errno cimport EAGAIN, EINTR, errno
 from libc.stdio cimport snprintf
 from libc.stdlib cimport free, malloc, realloc, strtod
 from libc.string cimport memcmp, memcpy
-from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
+from posix.time cimport CLOCK_MONOTONIC, clock_gettime, nanosleep, timespec
 
 
 cdef extern from "sys/epoll.h" nogil:
@@ -94,7 +94,11 @@ cdef inline double _now() nogil:
 
 
 cdef class RxLoop:
-    """Reads ``fds`` until ``stop()``; see the module docstring."""
+    """Reads ``fds`` until ``stop()``; see the module docstring.
+
+    ``interval``: seconds; when a round of ready sockets took less, the loop sleeps for the rest
+    before polling again (0: poll again at once).
+    """
 
     cdef Client* clients
     cdef int n
@@ -106,6 +110,7 @@ cdef class RxLoop:
     cdef Py_ssize_t lat_cap
     cdef pthread_mutex_t lat_lock
     cdef int stopping
+    cdef double interval
     cdef public int sampling
     cdef readonly long long delivered
     cdef readonly long long reads
@@ -113,7 +118,7 @@ cdef class RxLoop:
     cdef readonly long long unexpected
     cdef char first_unexpected[ERR_LEN]
 
-    def __cinit__(self, fds, lasts, samples, masks, rests):
+    def __cinit__(self, fds, lasts, samples, masks, rests, double interval=0.0):
         cdef int i
         cdef epoll_event ev
         cdef bytes rest, mask
@@ -122,6 +127,7 @@ cdef class RxLoop:
         if not (len(lasts) == len(samples) == len(masks) == len(rests) == self.n):
             raise ValueError("fds, lasts, samples, masks and rests must have the same length")
         pthread_mutex_init(&self.lat_lock, NULL)
+        self.interval = interval
         self.epfd = -1
         self.clients = <Client*>malloc(max(1, self.n) * sizeof(Client))
         self.buf_cap = BUF_SIZE
@@ -182,10 +188,21 @@ cdef class RxLoop:
     cdef void _loop(self) noexcept nogil:
         cdef epoll_event events[MAX_EVENTS]
         cdef int k, j
+        cdef double started, left
+        cdef timespec pause
         while not self.stopping:
+            started = _now()
             k = epoll_wait(self.epfd, events, MAX_EVENTS, WAIT_MS)
             for j in range(k):
                 self._read(&self.clients[events[j].data.u64])
+            if self.interval > 0 and k < MAX_EVENTS:
+                # read each socket at most once per interval: more frames per recv, fewer
+                # wake-ups and window-update ACKs, for at most ``interval`` of added latency
+                left = self.interval - (_now() - started)
+                if left > 0:
+                    pause.tv_sec = 0
+                    pause.tv_nsec = <long>(left * 1e9)
+                    nanosleep(&pause, NULL)
 
     cdef void _read(self, Client* c) noexcept nogil:
         cdef Py_ssize_t have = c.rest_len, pos, left

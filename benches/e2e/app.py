@@ -13,7 +13,12 @@ returns its answer as the ack):
 - ``bench_start(cfg)``: start the broadcast loop, ``emit('b', [seq, ts, pad], to=room)``, at
   full speed (``socketio.sleep(0)`` after every ``cfg['burst']`` broadcasts) or at a fixed
   ``cfg['rate']`` of broadcasts per second (``ts`` is then the scheduled time, so a late server
-  cannot hide its delay).
+  cannot hide its delay). With ``cfg['window']`` the loop also waits while more than that many
+  broadcasts are beyond the last ``bench_credit``: the load generator reports every few ms the
+  sequence number every client has seen, so a server that outruns the load generator waits
+  (and its core is then not saturated, which flags the figure) instead of piling up backlog
+  until its slow-reader limit cuts clients off.
+- ``bench_credit(seq)``: every client has seen broadcast ``seq`` (no ack).
 - ``bench_stop()``: stop the loop; returns the last sequence number sent.
 - ``bench_stats()``: server-side counters; also served as JSON at ``GET /stats``.
 """
@@ -76,7 +81,7 @@ def create_app(impl: str, async_mode: str, options: dict | None = None):
 
         compiled = fastsock.COMPILED
     state = {"connected": 0, "joined": 0, "fanouts": 0, "seq": 0, "gen": 0, "task": None,
-             "broadcasting": False}
+             "broadcasting": False, "credit": 0, "credit_waits": 0}
     # handlers run concurrently in threading mode: the counters the load generator checks
     # against its own must not lose increments (a gevent lock once monkey-patched)
     lock = threading.Lock()
@@ -91,12 +96,13 @@ def create_app(impl: str, async_mode: str, options: dict | None = None):
                 "options": options or {},
                 "connected": state["connected"], "joined": state["joined"],
                 "fanouts": state["fanouts"], "seq": state["seq"],
-                "broadcasting": state["broadcasting"]}
+                "broadcasting": state["broadcasting"], "credit_waits": state["credit_waits"]}
 
     def broadcast_loop(cfg: dict, gen: int) -> None:
         burst = int(cfg.get("burst", 1))
         rate = cfg.get("rate")
         pad = "x" * max(1, int(cfg.get("size", 100)) - 40)
+        window = int(cfg.get("window") or 0)
         deadline = time.monotonic() + float(cfg.get("max_seconds", 300))
         t0 = time.monotonic()
         k = 0
@@ -114,6 +120,10 @@ def create_app(impl: str, async_mode: str, options: dict | None = None):
                             break
                 else:
                     ts = now
+                if window and state["seq"] - state["credit"] >= window:
+                    state["credit_waits"] += 1
+                    socketio.sleep(0.0005)  # the load generator is behind: wait for its credit
+                    continue
                 ts = round(ts, 6)
                 for _ in range(burst):
                     state["seq"] += 1
@@ -152,10 +162,14 @@ def create_app(impl: str, async_mode: str, options: dict | None = None):
         count("fanouts")
         emit("f", data, to=ROOM)
 
+    @socketio.on("bench_credit")
+    def on_bench_credit(seq):
+        state["credit"] = max(state["credit"], int(seq))
+
     @socketio.on("bench_start")
     def on_bench_start(cfg):
         stop_loop()
-        state["seq"] = 0
+        state["seq"] = state["credit"] = state["credit_waits"] = 0
         state["task"] = socketio.start_background_task(broadcast_loop, cfg, state["gen"])
         return {"ok": True}
 
