@@ -258,13 +258,19 @@ def _unmask(frame: bytes) -> tuple[int, bytes]:
     return frame[0] & 0x0F, bytes(b ^ mask[i % 4] for i, b in enumerate(frame[6:6 + size]))
 
 
-def _run_rx(rx, until, timeout=5.0):
-    """Run ``rx`` in a thread until ``until()`` is true; returns after ``run()`` returned."""
+def _start_rx(rx):
+    """Run ``rx`` in a thread (the peers' writes must not wait for a reader)."""
     import threading
-    import time
 
     thread = threading.Thread(target=rx.run, daemon=True)
     thread.start()
+    return thread
+
+
+def _finish_rx(rx, thread, until, timeout=5.0):
+    """Stop ``rx`` once ``until()`` is true; returns after ``run()`` returned."""
+    import time
+
     deadline = time.monotonic() + timeout
     while not until() and time.monotonic() < deadline:
         time.sleep(0.005)
@@ -296,6 +302,7 @@ def test_rxloop_counts_checks_and_answers_pings(pad):
     rx = RXLOOP([a.fileno() for a, _ in pairs], [4, 4, 4], [True, True, False],
                 [b"abcd", b"\x00\x00\x00\x00", b"wxyz"], [head[:3], b"", b""])
     rx.sampling = 1
+    thread = _start_rx(rx)
     rng = random.Random(pad)
     for i, (_, b) in enumerate(pairs):
         data = b"".join(frame(s) for s in (lossy if i == 1 else seqs))
@@ -308,7 +315,7 @@ def test_rxloop_counts_checks_and_answers_pings(pad):
         b.sendall(_frame("2"))
     last_piece = _frame('42["b",[31,1.0,"x"]]')
     pairs[2][1].sendall(last_piece[:4])  # a partial frame at the end stays for uvloop
-    _run_rx(rx, lambda: rx.pongs == 3 and (rx.min_last() or 0) >= 30)
+    _finish_rx(rx, thread, lambda: rx.pongs == 3 and (rx.min_last() or 0) >= 30)
     for i, (a, b) in enumerate(pairs):
         rest, last, count, bad, error, eof = rx.state(i)
         assert error is None and not eof
@@ -333,13 +340,15 @@ def test_rxloop_reports_bad_frames_and_eof():
     import socket
 
     pairs = [socket.socketpair() for _ in range(5)]
-    rx = RXLOOP([a.fileno() for a, _ in pairs], [0] * 5, [False] * 5, [b"abcd"] * 5, [b""] * 5)
+    rx = RXLOOP([a.fileno() for a, _ in pairs], [0] * 5, [False] * 5, [b"abcd"] * 5, [b""] * 5,
+                interval=0.002)  # the loop also sleeps between rounds here
+    thread = _start_rx(rx)
     pairs[0][1].sendall(b"\x81\x85abcd" + b"x" * 5)
     pairs[1][1].sendall(_frame('42["b",[x1,1.0,"x"]]'))
     pairs[2][1].close()
     pairs[3][1].sendall(_frame('42["b",[1,1.0,"x"]]') + _frame("41"))
     pairs[4][1].sendall(_frame('42["b",[1,1.0,"x"]]'))
-    _run_rx(rx, lambda: rx.delivered == 2 and rx.unexpected == 1 and rx.min_last() == 1)
+    _finish_rx(rx, thread, lambda: rx.delivered == 2 and rx.unexpected == 1 and rx.min_last() == 1)
     states = [rx.state(i) for i in range(5)]
     assert states[0][4] == "server sent a masked frame"
     assert "malformed sequence number" in states[1][4]
