@@ -250,6 +250,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--batch", type=int, default=64, help="blaster: frames per write")
     p.add_argument("--fastsock-option", action="append", default=[], metavar="KEY=VALUE",
                    help="extra fastsock SocketIO() keyword argument (VALUE as JSON), repeatable")
+    p.add_argument("--loadgen-arg", action="append", default=[], metavar="ARG",
+                   help="extra benches/loadgen.py argument, repeatable "
+                        "(e.g. --loadgen-arg=--rx-interval-us=500)")
     p.add_argument("--server-core", type=int, default=0)
     p.add_argument("--loadgen-core", type=int, default=1)
     p.add_argument("--json-out", help="also write every raw result to this JSON file")
@@ -268,7 +271,8 @@ def main(argv=None) -> None:
     # first at each N: the others' ratios and latency load are derived from it
     combos.sort(key=lambda c: c != (BASELINE, "gevent"))
     base_combo = combos[0]
-    extra = ["--burst", str(args.burst), "--latency-fraction", str(args.latency_fraction)]
+    extra = ["--burst", str(args.burst), "--latency-fraction", str(args.latency_fraction),
+             *args.loadgen_arg]
     results, rows = [], []
     for n in (int(x) for x in args.clients.split(",")):
         base = None
