@@ -8,8 +8,8 @@ answers pings, joins every client to one room and then drives the scenarios of
     python benches/loadgen.py --url http://127.0.0.1:PORT --clients 1000 \\
         --scenarios rss,broadcast,fanout,latency --duration 3 --server-pid PID
 
-During the broadcast and latency scenarios every client but the control connection is read by a
-compiled epoll loop in its own thread (``e2e/_rxloop.pyx``, built on first use; ``--receiver
+During the broadcast, latency and fan-out scenarios every client but the control connection and
+the fan-out senders is read by a compiled epoll loop in its own thread (``e2e/_rxloop.pyx``, built on first use; ``--receiver
 uvloop`` or a machine without a compiler keeps uvloop): the load generator then spends about a
 ``recv`` per read and a few ns per frame, far less than the server per delivery. Elsewhere
 deliveries are counted per frame without decoding them (``e2e/framescan.py``, compiled on first
@@ -315,11 +315,12 @@ class LoadGen:
         return self.server.memory_info().rss if self.server is not None else 0
 
     # --- the compiled receive loop ------------------------------------------------------
-    def start_rx(self, interval_us: float) -> None:
-        """Hand every client but the control connection to the compiled receive loop."""
+    def start_rx(self, interval_us: float, keep=()) -> None:
+        """Hand every client but the control connection and ``keep`` to the receive loop."""
         if RxLoop is None or self.args.receiver == "uvloop":
             return
-        conns = [c for c in self.conns[1:] if not c.closed]
+        kept = set(keep)
+        conns = [c for c in self.conns[1:] if not c.closed and c not in kept]
         for c in conns:
             c.transport.pause_reading()
         rx = RxLoop([c.transport.get_extra_info("socket").fileno() for c in conns],
@@ -346,10 +347,13 @@ class LoadGen:
             self.errors.append(f"{rx.unexpected} unexpected frames during a broadcast, the first "
                                f"{rx.first_unexpected_frame()!r}")
         for i, c in enumerate(conns):
-            rest, last, cnt, bad, error, _eof = rx.state(i)
+            rest, last, cnt, bad, error, _eof, cnt_f, sum_f, sq_f = rx.state(i)
             c.rest, c.last_b = rest, last
             c.cnt_b += cnt
             c.bad_b += bad
+            c.cnt_f += cnt_f
+            c.sum_f += sum_f
+            c.sq_f += sq_f
             if error is not None:
                 c.fail(error)
             elif not c.closed:
@@ -362,18 +366,31 @@ class LoadGen:
         rx = self.rx[0]
         return self.delivered + rx.delivered, self.reads + rx.reads
 
+    def uvloop_conns(self) -> list[Conn]:
+        """The clients uvloop reads (all of them unless the receive loop runs)."""
+        if self.rx is None:
+            return self.conns
+        taken = set(self.rx[2])
+        return [c for c in self.conns if c not in taken]
+
     def all_seen(self, seq: int) -> bool:
         """Whether every client still connected has seen broadcast ``seq``."""
-        if not all(c.last_b >= seq or c.closed for c in self.conns if not self.rx_reads(c)):
+        if not all(c.last_b >= seq or c.closed for c in self.uvloop_conns()):
             return False
         low = self.rx[0].min_last() if self.rx is not None else None
         return low is None or low >= seq
 
+    def all_fanned(self, total: int) -> bool:
+        """Whether every client still connected has received ``total`` fanned-out messages."""
+        if not all(c.cnt_f >= total or c.closed for c in self.uvloop_conns()):
+            return False
+        low = self.rx[0].min_fanouts() if self.rx is not None else None
+        return low is None or low >= total
+
     def min_seen(self) -> int:
         """The last broadcast seq every client still connected has seen."""
         low = self.rx[0].min_last() if self.rx is not None else None
-        conns = self.conns[:1] if self.rx is not None else self.conns
-        seen = [c.last_b for c in conns if not c.closed]
+        seen = [c.last_b for c in self.uvloop_conns() if not c.closed]
         if low is not None:
             seen.append(low)
         return min(seen, default=0)
@@ -387,9 +404,6 @@ class LoadGen:
                 ctrl.emit("bench_credit", seen)
                 sent = seen
             await asyncio.sleep(self.args.credit_interval)
-
-    def rx_reads(self, conn: Conn) -> bool:
-        return self.rx is not None and conn is not self.conns[0]
 
     async def window(self, seconds: float) -> dict:
         """Measure deliveries and CPU shares over ``seconds``, with latency sampling on."""
@@ -489,18 +503,23 @@ class LoadGen:
         self.fan_ids = list(range(self.n_senders))
         self.fan_sent = self.fan_sum = self.fan_sq = 0
         handled = (await self.server_stats()).get("fanouts", 0)
-        self.fan_sending = True
-        for i, c in enumerate(senders):
-            c.sender = i
-            for _ in range(a.window):
-                self.fan_sent_next(c)
-        await asyncio.sleep(self.args.warmup)
-        out = await self.window(a.duration)
-        self.fan_sending = False
-        total = self.fan_sent
-        drained = await self.until(
-            lambda: all(c.cnt_f >= total or c.closed for c in self.conns), self.args.drain
-        )
+        # the senders stay with uvloop: each sends its next message when its own comes back
+        self.start_rx(a.rx_interval_us, keep=senders)
+        try:
+            self.fan_sending = True
+            for i, c in enumerate(senders):
+                c.sender = i
+                for _ in range(a.window):
+                    self.fan_sent_next(c)
+            await asyncio.sleep(self.args.warmup)
+            out = await self.window(a.duration)
+            self.fan_sending = False
+            total = self.fan_sent
+            drained = await self.until(lambda: self.all_fanned(total), self.args.drain)
+        finally:
+            self.fan_sending = False
+            self.stop_rx()
+        out["receiver"] = "uvloop" if RxLoop is None or self.args.receiver == "uvloop" else "epoll"
         for c in senders:
             c.sender = -1
         handled = (await self.server_stats()).get("fanouts", 0) - handled
@@ -632,11 +651,12 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="broadcast scenarios: read with the compiled epoll loop where it builds "
                         "(auto, default) or always with uvloop")
     p.add_argument("--rx-interval-us", type=float, default=20_000.0,
-                   help="broadcast scenario: the compiled receive loop polls at most once per "
-                        "this many microseconds, so each recv takes several frames (a client "
+                   help="broadcast and fan-out scenarios: the compiled receive loop polls at "
+                        "most once per this many microseconds, so each recv takes several "
+                        "frames (a client "
                         "of a full-speed broadcast gets only ~100 frames/s at N=1000, and each "
                         "read costs the load generator the ACK processing of the server's "
-                        "socket too); it adds up to that much to the broadcast row's latency "
+                        "socket too); it adds up to that much to those rows' latency "
                         "columns. The latency scenario always polls at once.")
     p.add_argument("--json", action="store_true", help="print the results as one JSON object")
     return p.parse_args(argv)

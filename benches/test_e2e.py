@@ -317,8 +317,8 @@ def test_rxloop_counts_checks_and_answers_pings(pad):
     pairs[2][1].sendall(last_piece[:4])  # a partial frame at the end stays for uvloop
     _finish_rx(rx, thread, lambda: rx.pongs == 3 and (rx.min_last() or 0) >= 30)
     for i, (a, b) in enumerate(pairs):
-        rest, last, count, bad, error, eof = rx.state(i)
-        assert error is None and not eof
+        rest, last, count, bad, error, eof, *fanouts = rx.state(i)
+        assert error is None and not eof and fanouts == [0, 0, 0]
         assert last == 30
         assert (count, bad) == ((26, 2) if i == 1 else (26, 0))
         assert rest == (last_piece[:4] if i == 2 else b"")
@@ -355,6 +355,31 @@ def test_rxloop_reports_bad_frames_and_eof():
     assert states[2][4] is None and states[2][5] is True
     assert states[3][1:5] == (1, 1, 0, None) and states[4][1:5] == (1, 1, 0, None)
     assert rx.first_unexpected_frame() == "opcode 1: 41"
+    for a, b in pairs:
+        a.close()
+        b.close()
+
+
+@needs_rxloop
+def test_rxloop_counts_fanned_out_messages():
+    """Fanned-out ids are counted with their sum and sum of squares (a duplicate hiding a loss
+    changes them), interleaved with broadcasts, and sampled for latency."""
+    import socket
+
+    pairs = [socket.socketpair() for _ in range(2)]
+    rx = RXLOOP([a.fileno() for a, _ in pairs], [0, 0], [True, False], [b"abcd"] * 2, [b""] * 2)
+    rx.sampling = 1
+    thread = _start_rx(rx)
+    ids = {0: [3, 5, 8, 13], 1: [3, 5, 5, 13]}  # client 1: 8 lost, 5 twice
+    for i, (_, b) in enumerate(pairs):
+        b.sendall(_frame('42["b",[1,1.0,"x"]]') + b"".join(
+            _frame(f'42["f",[{m},1.0,"pad"]]') for m in ids[i]))
+    _finish_rx(rx, thread, lambda: rx.min_fanouts() == 4 and rx.min_last() == 1)
+    for i in range(2):
+        *_, count, total, squares = rx.state(i)
+        assert (count, total, squares) == (4, sum(ids[i]), sum(m * m for m in ids[i]))
+    assert rx.state(0)[6:] != rx.state(1)[6:]
+    assert len(rx.take_latencies()) == 5 and rx.delivered == 10
     for a, b in pairs:
         a.close()
         b.close()

@@ -1,11 +1,13 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
 """The load generator's receive path in C: one epoll loop, in its own thread, without the GIL.
 
-During the broadcast and latency scenarios the load generator hands every client but the control
-connection to ``RxLoop``: uvloop stops reading them (``pause_reading``) and this loop reads them
-instead, with one ``recv`` per ready socket into one shared buffer, counts the benchmark
-broadcasts (``42["b",[seq,ts,...]]``), checks every sequence number, samples latency on marked
-connections and answers Engine.IO pings itself. No Python object is touched per read, so the
+During the broadcast, latency and fan-out scenarios the load generator hands its clients, but the
+control connection and the fan-out senders, to ``RxLoop``: uvloop stops reading them
+(``pause_reading``) and this loop reads them instead, with one ``recv`` per ready socket into
+one shared buffer, counts the benchmark broadcasts (``42["b",[seq,ts,...]]``) and checks every
+sequence number, counts the fanned-out messages (``42["f",[id,ts,...]]``) with the sum and sum
+of squares of their ids, samples latency on marked connections and answers Engine.IO pings
+itself. No Python object is touched per read, so the
 load generator's cost per delivery is the kernel's ``recv`` and a few ns of frame walking: it
 stays well below the server's, whose core also carries the loopback TCP stack.
 
@@ -63,6 +65,7 @@ cdef extern from "unistd.h" nogil:
 
 
 cdef const char* B_PREFIX = b'42["b",['
+cdef const char* F_PREFIX = b'42["f",['
 cdef enum:
     PREFIX_LEN = 8
     BUF_SIZE = 262144   # one recv takes at most this much
@@ -80,6 +83,9 @@ cdef struct Client:
     long long last   # last broadcast seq seen; the next must be last + 1
     long long cnt
     long long bad    # broadcasts out of order
+    unsigned long long cnt_f  # fanned-out messages, the sum and the sum of squares of their ids
+    unsigned long long sum_f
+    unsigned long long sq_f
     unsigned char mask[4]
     unsigned char* rest
     Py_ssize_t rest_len
@@ -147,6 +153,7 @@ cdef class RxLoop:
             c.failed = c.eof = 0
             c.last = lasts[i]
             c.cnt = c.bad = 0
+            c.cnt_f = c.sum_f = c.sq_f = 0
             c.error[0] = 0
             mask = masks[i]
             if len(mask) != 4:
@@ -273,7 +280,9 @@ cdef class RxLoop:
                 break
             end = start + <Py_ssize_t>size
             opcode = p[pos] & 0x0F
-            if opcode == 1 and size >= PREFIX_LEN and memcmp(p + start, B_PREFIX, PREFIX_LEN) == 0:
+            if opcode == 1 and size >= PREFIX_LEN and (
+                    memcmp(p + start, B_PREFIX, PREFIX_LEN) == 0
+                    or memcmp(p + start, F_PREFIX, PREFIX_LEN) == 0):
                 i = start + PREFIX_LEN
                 seq = 0
                 while i < end and p[i] >= 48 and p[i] <= 57:
@@ -282,10 +291,15 @@ cdef class RxLoop:
                 if i == start + PREFIX_LEN or i >= end or p[i] != 44:
                     self._fail(c, b"malformed sequence number in a benchmark event")
                     return pos
-                if seq != c.last + 1:
-                    c.bad += 1
-                c.last = seq
-                c.cnt += 1
+                if p[start + 4] == 98:  # "b": a broadcast, in sequence
+                    if seq != c.last + 1:
+                        c.bad += 1
+                    c.last = seq
+                    c.cnt += 1
+                else:  # "f": a fanned-out message id
+                    c.cnt_f += 1
+                    c.sum_f += <unsigned long long>seq
+                    c.sq_f += <unsigned long long>seq * <unsigned long long>seq
                 self.delivered += 1
                 if c.sample and self.sampling:
                     comma = i
@@ -382,11 +396,23 @@ cdef class RxLoop:
                 any_ = 1
         return low if any_ else None
 
+    def min_fanouts(self):
+        """The lowest fanned-out message count over the clients still read (None if none)."""
+        cdef int i
+        cdef unsigned long long low = 0
+        cdef int any_ = 0
+        for i in range(self.n):
+            if self.clients[i].reading and (not any_ or self.clients[i].cnt_f < low):
+                low = self.clients[i].cnt_f
+                any_ = 1
+        return low if any_ else None
+
     def first_unexpected_frame(self):
         return self.first_unexpected.decode("utf-8", "replace") if self.unexpected else None
 
     def state(self, int i):
-        """Client ``i``: ``(rest, last, count, out_of_order, error or None, eof)``.
+        """Client ``i``: ``(rest, last, count, out_of_order, error or None, eof, fanouts,
+        sum_of_ids, sum_of_squares_of_ids)``.
 
         Only call it once ``run()`` has returned: ``rest`` is the unparsed tail to hand back.
         """
@@ -396,4 +422,4 @@ cdef class RxLoop:
         c = &self.clients[i]
         rest = PyBytes_FromStringAndSize(<char*>c.rest, c.rest_len) if c.rest_len else b""
         error = c.error.decode("utf-8", "replace") if c.failed else None
-        return rest, c.last, c.cnt, c.bad, error, bool(c.eof)
+        return rest, c.last, c.cnt, c.bad, error, bool(c.eof), c.cnt_f, c.sum_f, c.sq_f
