@@ -280,8 +280,9 @@ def _finish_rx(rx, thread, until, timeout=5.0):
 
 
 @needs_rxloop
+@pytest.mark.parametrize("interval", [0.0, 0.003])  # read whenever readable / re-armed one-shot
 @pytest.mark.parametrize("pad", [10, 300, 70_000])
-def test_rxloop_counts_checks_and_answers_pings(pad):
+def test_rxloop_counts_checks_and_answers_pings(pad, interval):
     """Every broadcast counted once across arbitrary splits; gaps flagged; pings answered; the
     unparsed tail and the counters come back for uvloop; latency sampled only when asked."""
     import random
@@ -300,7 +301,7 @@ def test_rxloop_counts_checks_and_answers_pings(pad):
     head = frame(5)
     # client 0 arrives with part of frame 5 left over from uvloop; client 2 is not sampled
     rx = RXLOOP([a.fileno() for a, _ in pairs], [4, 4, 4], [True, True, False],
-                [b"abcd", b"\x00\x00\x00\x00", b"wxyz"], [head[:3], b"", b""])
+                [b"abcd", b"\x00\x00\x00\x00", b"wxyz"], [head[:3], b"", b""], interval)
     rx.sampling = 1
     thread = _start_rx(rx)
     rng = random.Random(pad)

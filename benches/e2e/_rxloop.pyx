@@ -21,7 +21,7 @@ from libc.errno cimport EAGAIN, EINTR, errno
 from libc.stdio cimport snprintf
 from libc.stdlib cimport free, malloc, realloc, strtod
 from libc.string cimport memcmp, memcpy
-from posix.time cimport CLOCK_MONOTONIC, clock_gettime, nanosleep, timespec
+from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
 
 
 cdef extern from "sys/epoll.h" nogil:
@@ -36,6 +36,7 @@ cdef extern from "sys/epoll.h" nogil:
         epoll_data_t data
 
     int EPOLLIN
+    unsigned int EPOLLET
     int EPOLL_CTL_ADD
     int EPOLL_CTL_DEL
     int EPOLL_CLOEXEC
@@ -69,7 +70,7 @@ cdef const char* F_PREFIX = b'42["f",['
 cdef enum:
     PREFIX_LEN = 8
     BUF_SIZE = 262144   # one recv takes at most this much
-    MAX_EVENTS = 512
+    MAX_EVENTS = 4096
     WAIT_MS = 20        # how soon the loop sees stop()
     ERR_LEN = 200
 
@@ -80,6 +81,8 @@ cdef struct Client:
     int sample       # latency is sampled on this client
     int failed
     int eof          # the server closed the TCP connection (uvloop reports it on resume)
+    int deferred     # readable, waiting in the deferred ring for the end of its interval
+    double next_read # with an interval: not read again before this time
     long long last   # last broadcast seq seen; the next must be last + 1
     long long cnt
     long long bad    # broadcasts out of order
@@ -102,8 +105,11 @@ cdef inline double _now() nogil:
 cdef class RxLoop:
     """Reads ``fds`` until ``stop()``; see the module docstring.
 
-    ``interval``: seconds; when a round of ready sockets took less, the loop sleeps for the rest
-    before polling again (0: poll again at once).
+    ``interval``: seconds; a client is read at most once per interval (0: whenever it is
+    readable). Sockets are then edge-triggered: a client that becomes readable sooner waits in
+    a ring until its interval is over, so the frames that arrive meanwhile leave in one ``recv``
+    (one window-update ACK, one wake-up), however many other clients keep the loop busy, and no
+    syscall is spent on re-arming it.
     """
 
     cdef Client* clients
@@ -117,6 +123,9 @@ cdef class RxLoop:
     cdef pthread_mutex_t lat_lock
     cdef int stopping
     cdef double interval
+    cdef int* rearm_fd      # deferred clients, roughly in order of their next_read (a ring)
+    cdef Py_ssize_t rearm_head
+    cdef Py_ssize_t rearm_len
     cdef public int sampling
     cdef readonly long long delivered
     cdef readonly long long reads
@@ -136,6 +145,9 @@ cdef class RxLoop:
         self.interval = interval
         self.epfd = -1
         self.clients = <Client*>malloc(max(1, self.n) * sizeof(Client))
+        self.rearm_fd = <int*>malloc(max(1, self.n) * sizeof(int))
+        if self.rearm_fd == NULL:
+            raise MemoryError()
         self.buf_cap = BUF_SIZE
         self.buf = <unsigned char*>malloc(self.buf_cap)
         if self.clients == NULL or self.buf == NULL:
@@ -150,7 +162,8 @@ cdef class RxLoop:
             c.fd = fds[i]
             c.reading = 1
             c.sample = 1 if samples[i] else 0
-            c.failed = c.eof = 0
+            c.failed = c.eof = c.deferred = 0
+            c.next_read = 0.0
             c.last = lasts[i]
             c.cnt = c.bad = 0
             c.cnt_f = c.sum_f = c.sq_f = 0
@@ -166,7 +179,7 @@ cdef class RxLoop:
                 if c.rest == NULL:
                     raise MemoryError()
                 memcpy(c.rest, <const char*>rest, c.rest_len)
-            ev.events = EPOLLIN
+            ev.events = EPOLLIN | (EPOLLET if interval > 0 else 0)
             ev.data.u64 = i
             if epoll_ctl(self.epfd, EPOLL_CTL_ADD, c.fd, &ev) < 0:
                 raise OSError(errno, f"epoll_ctl ADD of fd {c.fd} failed")
@@ -179,6 +192,7 @@ cdef class RxLoop:
             free(self.clients)
         free(self.buf)
         free(self.lat)
+        free(self.rearm_fd)
         if self.epfd >= 0:
             close(self.epfd)
         pthread_mutex_destroy(&self.lat_lock)
@@ -194,49 +208,76 @@ cdef class RxLoop:
 
     cdef void _loop(self) noexcept nogil:
         cdef epoll_event events[MAX_EVENTS]
-        cdef int k, j
-        cdef double started, left
-        cdef timespec pause
+        cdef int k, j, timeout
+        cdef double now
+        cdef Client* c
         while not self.stopping:
-            started = _now()
-            k = epoll_wait(self.epfd, events, MAX_EVENTS, WAIT_MS)
+            timeout = WAIT_MS
+            if self.rearm_len:
+                now = _now()
+                while self.rearm_len:
+                    c = &self.clients[self.rearm_fd[self.rearm_head]]
+                    if c.next_read > now:
+                        timeout = min(WAIT_MS, 1 + <int>((c.next_read - now) * 1e3))
+                        break
+                    self.rearm_head = (self.rearm_head + 1) % self.n
+                    self.rearm_len -= 1
+                    c.deferred = 0
+                    self._read_due(c, now)
+            k = epoll_wait(self.epfd, events, MAX_EVENTS, timeout)
+            if self.interval > 0:
+                now = _now()
             for j in range(k):
-                self._read(&self.clients[events[j].data.u64])
-            if self.interval > 0 and k < MAX_EVENTS:
-                # read each socket at most once per interval: more frames per recv, fewer
-                # wake-ups and window-update ACKs, for at most ``interval`` of added latency
-                left = self.interval - (_now() - started)
-                if left > 0:
-                    pause.tv_sec = 0
-                    pause.tv_nsec = <long>(left * 1e9)
-                    nanosleep(&pause, NULL)
+                c = &self.clients[events[j].data.u64]
+                if self.interval <= 0:
+                    self._read(c)
+                elif c.deferred:
+                    pass  # already waiting for its turn
+                elif c.next_read <= now:
+                    self._read_due(c, now)
+                else:  # edge-triggered: remember it, epoll will not tell us again
+                    c.deferred = 1
+                    self.rearm_fd[(self.rearm_head + self.rearm_len) % self.n] = (
+                        <int>(c - self.clients))
+                    self.rearm_len += 1
 
-    cdef void _read(self, Client* c) noexcept nogil:
-        cdef Py_ssize_t have = c.rest_len, pos, left
+    cdef void _read_due(self, Client* c, double now) noexcept nogil:
+        # Edge-triggered: read until the socket is empty (a short read means it is), so no
+        # data is left without an edge to announce it.
+        c.next_read = now + self.interval
+        while c.reading and self._read(c):
+            pass
+
+    cdef int _read(self, Client* c) noexcept nogil:
+        """One ``recv``; returns 1 when the socket may hold more (a full read, EINTR)."""
+        cdef Py_ssize_t have = c.rest_len, pos, left, want
         cdef ssize_t r
         cdef unsigned char* grown
         if not c.reading:
-            return
+            return 0
         if have:
             memcpy(self.buf, c.rest, have)
-        r = recv(c.fd, self.buf + have, self.buf_cap - have, MSG_DONTWAIT)
+        want = self.buf_cap - have
+        r = recv(c.fd, self.buf + have, want, MSG_DONTWAIT)
         if r == 0:
             c.eof = 1
             self._drop(c)
-            return
+            return 0
         if r < 0:
-            if errno != EAGAIN and errno != EINTR:  # EWOULDBLOCK == EAGAIN on Linux
+            if errno == EINTR:
+                return 1
+            if errno != EAGAIN:  # EWOULDBLOCK == EAGAIN on Linux
                 self._fail(c, b"recv failed")
-            return
+            return 0
         self.reads += 1
         have += r
-        pos = self._frames(c, self.buf, have, _now())
+        pos = self._frames(c, self.buf, have, _now() if c.sample and self.sampling else 0.0)
         left = have - pos
         if left > c.rest_cap:
             grown = <unsigned char*>realloc(c.rest, left)
             if grown == NULL:
                 self._fail(c, b"out of memory")
-                return
+                return 0
             c.rest, c.rest_cap = grown, left
         if left:
             memcpy(c.rest, self.buf + pos, left)
@@ -245,8 +286,9 @@ cdef class RxLoop:
             grown = <unsigned char*>realloc(self.buf, self.buf_cap * 2)
             if grown == NULL:
                 self._fail(c, b"out of memory")
-                return
+                return 0
             self.buf, self.buf_cap = grown, self.buf_cap * 2
+        return 1 if r == want else 0
 
     cdef Py_ssize_t _frames(self, Client* c, const unsigned char* p, Py_ssize_t n,
                             double now) noexcept nogil:
