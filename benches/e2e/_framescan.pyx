@@ -10,6 +10,8 @@ from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 from libc.stdlib cimport strtod
 from libc.string cimport memcmp
 
+from e2e._wsframe cimport frame_payload
+
 cdef const char* B_PREFIX = b'42["b",['
 cdef const char* F_PREFIX = b'42["f",['
 cdef Py_ssize_t PREFIX_LEN = 8
@@ -53,7 +55,7 @@ def scan(bytes data, long long last, bint sample, double now, list latencies, li
     """See ``framescan.scan``."""
     cdef const unsigned char* p = <const unsigned char*>PyBytes_AS_STRING(data)
     cdef Py_ssize_t n = PyBytes_GET_SIZE(data)
-    cdef Py_ssize_t pos = 0, start, end, comma, k
+    cdef Py_ssize_t pos = 0, start, end, comma
     cdef unsigned long long size
     cdef long long nb = 0, bad = 0, nf = 0, own = 0, seq
     # per call, ids are small enough that their squares cannot overflow 64 bits
@@ -61,22 +63,10 @@ def scan(bytes data, long long last, bint sample, double now, list latencies, li
     if n_senders < 1:
         raise ValueError("n_senders must be at least 1")
     while n - pos >= 2:
-        size = p[pos + 1]
-        if size < 126:
-            start = pos + 2
-        elif size == 126:
-            if n - pos < 4:
-                break
-            start = pos + 4
-            size = (p[pos + 2] << 8) | p[pos + 3]
-        elif size == 127:
-            if n - pos < 10:
-                break
-            start = pos + 10
-            size = 0
-            for k in range(8):
-                size = (size << 8) | p[pos + 2 + k]
-        else:
+        start = frame_payload(p, pos, n, &size)
+        if start == -1:
+            break
+        if start == -2:
             raise ValueError("server sent a masked frame")
         if size > <unsigned long long>(n - start):
             break

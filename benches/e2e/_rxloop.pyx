@@ -23,6 +23,8 @@ from libc.stdlib cimport free, malloc, realloc, strtod
 from libc.string cimport memcmp, memcpy
 from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
 
+from e2e._wsframe cimport frame_payload
+
 
 cdef extern from "sys/epoll.h" nogil:
     ctypedef union epoll_data_t:
@@ -295,27 +297,15 @@ cdef class RxLoop:
         """Walk the complete frames in ``p[:n]``; return the bytes consumed."""
         cdef Py_ssize_t pos = 0, start, end, i, comma
         cdef unsigned long long size
-        cdef int opcode, k
+        cdef int opcode
         cdef long long seq
         cdef double ts
         cdef char* endp
         while n - pos >= 2 and c.reading:
-            size = p[pos + 1]
-            if size < 126:
-                start = pos + 2
-            elif size == 126:
-                if n - pos < 4:
-                    break
-                start = pos + 4
-                size = (p[pos + 2] << 8) | p[pos + 3]
-            elif size == 127:
-                if n - pos < 10:
-                    break
-                start = pos + 10
-                size = 0
-                for k in range(8):
-                    size = (size << 8) | p[pos + 2 + k]
-            else:
+            start = frame_payload(p, pos, n, &size)
+            if start == -1:
+                break
+            if start == -2:
                 self._fail(c, b"server sent a masked frame")
                 return pos
             if size > <unsigned long long>(n - start):
@@ -427,27 +417,25 @@ cdef class RxLoop:
             pthread_mutex_unlock(&self.lat_lock)
         return out
 
+    cdef object _lowest(self, bint fanouts):
+        # the lowest last seq (or fan-out count) over the clients still read, None if none
+        cdef int i
+        cdef long long value, low = 0
+        cdef bint any_ = False
+        for i in range(self.n):
+            if self.clients[i].reading:
+                value = <long long>self.clients[i].cnt_f if fanouts else self.clients[i].last
+                if not any_ or value < low:
+                    low, any_ = value, True
+        return low if any_ else None
+
     def min_last(self):
         """The lowest last-seen sequence number over the clients still read (None if none)."""
-        cdef int i
-        cdef long long low = -1
-        cdef int any_ = 0
-        for i in range(self.n):
-            if self.clients[i].reading and (not any_ or self.clients[i].last < low):
-                low = self.clients[i].last
-                any_ = 1
-        return low if any_ else None
+        return self._lowest(False)
 
     def min_fanouts(self):
         """The lowest fanned-out message count over the clients still read (None if none)."""
-        cdef int i
-        cdef unsigned long long low = 0
-        cdef int any_ = 0
-        for i in range(self.n):
-            if self.clients[i].reading and (not any_ or self.clients[i].cnt_f < low):
-                low = self.clients[i].cnt_f
-                any_ = 1
-        return low if any_ else None
+        return self._lowest(True)
 
     def first_unexpected_frame(self):
         return self.first_unexpected.decode("utf-8", "replace") if self.unexpected else None
