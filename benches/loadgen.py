@@ -245,7 +245,9 @@ class LoadGen:
         self.lost_conns = 0
         self.delivered = 0
         self.reads = 0  # data_received calls: deliveries / reads is the batching factor
-        self.rx = None  # (RxLoop, its thread, the clients it reads) during broadcast scenarios
+        # during broadcast and fan-out scenarios: (RxLoop, its thread, the clients it reads,
+        # the clients uvloop still reads)
+        self.rx = None
         self.sampling = False
         self.latencies: list[float] = []
         self.n_senders = 1
@@ -331,13 +333,15 @@ class LoadGen:
             c.rest = b""
         thread = threading.Thread(target=rx.run, name="rxloop", daemon=True)
         thread.start()
-        self.rx = (rx, thread, conns)
+        taken = set(conns)
+        # the clients uvloop still reads, fixed while the loop runs (the credit task asks often)
+        self.rx = (rx, thread, conns, [c for c in self.conns if c not in taken])
 
     def stop_rx(self) -> None:
         """Stop the receive loop and give its clients' state back to uvloop."""
         if self.rx is None:
             return
-        rx, thread, conns = self.rx
+        rx, thread, conns, _ = self.rx
         self.rx = None
         rx.stop()
         thread.join()  # within the loop's 20 ms epoll timeout
@@ -368,10 +372,7 @@ class LoadGen:
 
     def uvloop_conns(self) -> list[Conn]:
         """The clients uvloop reads (all of them unless the receive loop runs)."""
-        if self.rx is None:
-            return self.conns
-        taken = set(self.rx[2])
-        return [c for c in self.conns if c not in taken]
+        return self.conns if self.rx is None else self.rx[3]
 
     def all_seen(self, seq: int) -> bool:
         """Whether every client still connected has seen broadcast ``seq``."""
