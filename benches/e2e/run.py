@@ -266,7 +266,6 @@ def main(argv=None) -> None:
     modes = args.async_modes.split(",")
     combos = [(i, "-") if i.startswith("blaster") else (i, m) for i in impls for m in modes]
     combos = list(dict.fromkeys(combos))
-    # the baseline runs first at each N: the latency load of the others is derived from it
     # the baseline (Flask-SocketIO under gevent, else the first implementation listed) runs
     # first at each N: the others' ratios and latency load are derived from it
     combos.sort(key=lambda c: c != (BASELINE, "gevent"))
