@@ -6,8 +6,10 @@ import select
 import socket
 import subprocess
 import sys
+import time
 
 import flask
+import requests
 
 
 def fastsock_lib():
@@ -77,3 +79,25 @@ def _read_line(proc, timeout):
         return f"<no output within {timeout}s>"
     line = proc.stdout.readline()
     return line.strip() or f"<exited: {proc.poll()}>"
+
+
+def start_chat(*args, port=None):
+    """``python -m fastsock.examples.chat`` in a child process: ``(proc, url, banner)``."""
+    port = port or free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fastsock.examples.chat", "--port", str(port), *args],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=dict(os.environ, PYTHONUNBUFFERED="1"),
+    )
+    ready, _, _ = select.select([proc.stdout], [], [], 20)
+    banner = proc.stdout.readline() if ready else ""
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            requests.get(url + "/", timeout=1)
+            return proc, url, banner
+        except requests.ConnectionError:
+            time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError("chat example did not start: " + banner + proc.stdout.read())

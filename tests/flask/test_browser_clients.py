@@ -1,4 +1,5 @@
-"""The Flask-SocketIO example app (``example_app.py``) driven from a real browser.
+"""The Flask-SocketIO example app (``example_app.py``) and the chat example's own page, driven
+from a real browser.
 
 Headless Chromium (through playwright-core from npm) runs the same steps as the Node clients
 (``tests/js/example_steps.js``) in a page of the server's own origin, so the browser's own
@@ -16,6 +17,7 @@ import shutil
 import subprocess
 
 import pytest
+from flask_helpers import start_chat
 
 import fastsock.examples
 
@@ -67,3 +69,17 @@ def test_example_app_in_a_browser(node_js, chromium, example_server, lib, async_
     assert result.returncode == 0, result.stdout + result.stderr
     assert "OK server-side disconnect" in result.stdout
     assert "page error" not in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize("async_mode", ["gevent", "threading"])
+def test_chat_example_page_in_two_browser_windows(node_js, chromium, async_mode):
+    """``python -m fastsock.examples.chat``: its page, used through its forms in two windows."""
+    proc, url, _ = start_chat("--async-mode", async_mode)
+    try:
+        result = subprocess.run(["node", "browser_chat.js", url, chromium], check=False,
+                                cwd=node_js, capture_output=True, text=True, timeout=120)
+    finally:
+        proc.terminate()
+        proc.wait(5)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "OK the server's ticker reaches the page" in result.stdout

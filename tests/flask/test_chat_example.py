@@ -6,41 +6,18 @@ the page and its client script are served from the package, and two Node clients
 """
 
 import os
-import select
 import subprocess
-import sys
 import time
 
 import pytest
 import requests
 import socketio
-from flask_helpers import free_port
+from flask_helpers import start_chat
 
 import fastsock.examples
 
 OUR_CLIENT = os.path.join(os.path.dirname(fastsock.examples.__file__), "static",
                           "fastsock-client.js")
-
-
-def start_chat(*args, port=None):
-    port = port or free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "fastsock.examples.chat", "--port", str(port), *args],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env=dict(os.environ, PYTHONUNBUFFERED="1"),
-    )
-    ready, _, _ = select.select([proc.stdout], [], [], 20)
-    banner = proc.stdout.readline() if ready else ""
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            requests.get(url + "/", timeout=1)
-            return proc, url, banner
-        except requests.ConnectionError:
-            time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError("chat example did not start: " + banner + proc.stdout.read())
 
 
 @pytest.fixture(scope="module", params=["default", "threading"])
