@@ -23,6 +23,7 @@ import time
 from typing import Any, Callable
 
 import pytest
+from hub_call import call_in_hub
 
 from fastsock import engineio, socketio
 from fastsock._kernels import ws
@@ -75,24 +76,7 @@ class Harness:
         """Run ``fn(*args)`` in the server's context (a greenlet of its hub, under gevent)."""
         if self.async_mode != "gevent":
             return fn(*args)
-        import gevent
-
-        done = threading.Event()
-        box: list = []
-
-        def run() -> None:
-            try:
-                box.append((True, fn(*args)))
-            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
-                box.append((False, exc))
-            done.set()
-
-        self._hub.loop.run_callback_threadsafe(gevent.spawn, run)
-        assert done.wait(timeout), f"{fn!r} did not return within {timeout} s"
-        ok, value = box[0]
-        if not ok:
-            raise value
-        return value
+        return call_in_hub(self._hub, fn, *args, timeout=timeout)
 
     def wait_disconnect(self, sid: str, timeout: float = 10.0) -> str:
         deadline = time.monotonic() + timeout

@@ -18,6 +18,8 @@ import threading
 import time
 from typing import Any, Callable
 
+from hub_call import call_in_hub
+
 from fastsock import engineio
 from fastsock._kernels import ws
 
@@ -112,25 +114,7 @@ class Harness:
         """Run ``fn(*args)`` in the server's context and return its result."""
         if self.async_mode != "gevent":
             return fn(*args)
-        import gevent
-
-        done = threading.Event()
-        box: list = []
-
-        def run() -> None:
-            try:
-                box.append((True, fn(*args)))
-            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
-                box.append((False, exc))
-            done.set()
-
-        self._hub.loop.run_callback_threadsafe(gevent.spawn, run)
-        if not done.wait(timeout):
-            raise TimeoutError(f"{fn!r} did not return within {timeout} s")
-        ok, value = box[0]
-        if not ok:
-            raise value
-        return value
+        return call_in_hub(self._hub, fn, *args, timeout=timeout)
 
     # -- observations ----------------------------------------------------------------------
 
